@@ -1,0 +1,147 @@
+// Framing: one raw log line → stamp, host, tag and the program's own text.
+// Detected per line, because one syslog file mixes programs and a pipe may carry any framing.
+
+import { civilToStamp, decodeTai64n, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
+
+export type Framing = 'multilog' | 'tai64nlocal' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
+
+export interface Frame {
+  readonly framing: Framing;
+  readonly stamp: Stamp | undefined;  // undefined: no usable time on the line
+  readonly host: string | undefined;  // syslog hostname; undefined for multilog and friends
+  readonly tag: string | undefined;   // syslog tag (splogger's argv[1]) without [pid]
+  readonly text: string;              // what the program wrote
+  /** splogger continuation (`STAMP+rest`): `text` continues the previous line of this tag. */
+  readonly continued: boolean;
+}
+
+export interface FrameContext {
+  /** Zone for zone-less local times (tai64nlocal, RFC 3164). */
+  readonly zone: ZoneResolver;
+  /** Year for an RFC 3164 stamp of this month (stateful inference lives with the caller). */
+  readonly yearFor: (month: number) => number;
+  /** Restricts detection to one framing (`--format`); undefined = auto. */
+  readonly only?: Framing | undefined;
+}
+
+const MONTHS: Readonly<Record<string, number>> = {
+  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+};
+
+const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? /;
+const RX_3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (.*)$/s;
+const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
+const RX_3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ( \d|\d\d) (\d\d):(\d\d):(\d\d) (\S+) (.*)$/s;
+const RX_TAG = /^([^\s:[\]]+)(?:\[\d+\])?: ?(.*)$/s;
+const RX_UNIX = /^(\d{9,11}\.\d{1,9})([ +])/;
+
+function offsetOf(z: string): number {
+  if (z === 'Z') return 0;
+  const sign = z.charCodeAt(0) === 45 ? -1 : 1;
+  const hh = Number(z.slice(1, 3));
+  const mm = Number(z.slice(z.length - 2));
+  return sign * (hh * 60 + mm);
+}
+
+function none(text: string): Frame {
+  return { framing: 'none', stamp: undefined, host: undefined, tag: undefined, text, continued: false };
+}
+
+/** A syslog message body: `tag[pid]: [UNIX.USEC( |+)]text`. splogger's stamp wins over syslog's. */
+function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, host: string, rest: string,
+  tagGiven?: string): Frame {
+  let tag = tagGiven;
+  let body = rest;
+  if (tag === undefined) {
+    const t = RX_TAG.exec(rest);
+    if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, text: rest, continued: false };
+    tag = t[1];
+    body = t[2] ?? '';
+  }
+  const u = RX_UNIX.exec(body);
+  if (u !== null) {
+    const st = decodeUnixDecimal(u[1] ?? '');
+    if (st !== undefined) {
+      return { framing, stamp: st, host, tag, text: body.slice(u[0].length), continued: u[2] === '+' };
+    }
+  }
+  return { framing, stamp: syslogStamp, host, tag, text: body, continued: false };
+}
+
+export function parseFrame(raw: string, ctx: FrameContext): Frame {
+  const c = raw.charCodeAt(0);
+  const only = ctx.only;
+  // multilog: '@' + 24 hex + ' '
+  if (c === 64 /* @ */ && (only === undefined || only === 'multilog')) {
+    if (raw.length >= 25 && (raw.length === 25 || raw.charCodeAt(25) === 32)) {
+      const st = decodeTai64n(raw.slice(1, 25));
+      if (st !== undefined) {
+        return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, text: raw.slice(26), continued: false };
+      }
+    }
+    return none(raw);
+  }
+  if (c >= 48 && c <= 57) {
+    if (raw.charCodeAt(4) === 45 /* - */) {
+      if (raw.charCodeAt(10) === 32 && (only === undefined || only === 'tai64nlocal')) {
+        const m = RX_LOCAL.exec(raw);
+        if (m !== null) {
+          const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', ctx.zone);
+          if (st !== undefined) {
+            return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, text: raw.slice(m[0].length), continued: false };
+          }
+        }
+      } else if (raw.charCodeAt(10) === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
+        const m = RX_3339.exec(raw);
+        if (m !== null) {
+          const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));
+          return syslogBody('rfc3339', st, m[9]!, m[10] ?? '');
+        }
+      }
+      return none(raw);
+    }
+    if (only === undefined || only === 'unix') {
+      const u = RX_UNIX.exec(raw);
+      if (u !== null) {
+        const st = decodeUnixDecimal(u[1]!);
+        if (st !== undefined) {
+          return { framing: 'unix', stamp: st, host: undefined, tag: undefined, text: raw.slice(u[0].length), continued: u[2] === '+' };
+        }
+      }
+    }
+    return none(raw);
+  }
+  if (c === 60 /* < */ && raw.charCodeAt(raw.indexOf('>') + 1) === 49 /* 1 */ && (only === undefined || only === 'rfc5424')) {
+    const m = RX_5424.exec(raw);
+    if (m !== null) {
+      const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));
+      const app = m[10]!;
+      return syslogBody('rfc5424', st, m[9]!, (m[11] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app);
+    }
+    return none(raw);
+  }
+  if ((c === 60 || (c >= 65 && c <= 90)) && (only === undefined || only === 'rfc3164')) {
+    const m = RX_3164.exec(raw);
+    if (m !== null) {
+      const mon = MONTHS[m[1]!];
+      if (mon !== undefined) {
+        // The syslog stamp is needed only when splogger's own stamp is absent; computed either way
+        // is cheap next to the regex, and keeps this function free of lazy state.
+        const st = civilToStamp(ctx.yearFor(mon), mon, +m[2]!.trim(), +m[3]!, +m[4]!, +m[5]!, '', ctx.zone);
+        return syslogBody('rfc3164', st, m[6]!, m[7] ?? '');
+      }
+    }
+  }
+  return none(raw);
+}
+
+// A second syslog or multilog header inside a line: two lines glued by a lost newline.
+const RX_GLUED = /\s((?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ \S+: )|(?:@[0-9a-f]{24} ))/;
+
+/** Splits a line at an embedded second header; undefined when there is none. Recovery path only. */
+export function splitGlued(raw: string): readonly [string, string] | undefined {
+  const m = RX_GLUED.exec(raw.slice(1));
+  if (m === null) return undefined;
+  const at = m.index + 1 + (m[0].length - m[1]!.length);
+  return [raw.slice(0, at).trimEnd(), raw.slice(at)];
+}

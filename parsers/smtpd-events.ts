@@ -1,0 +1,121 @@
+// The typed events the SMTP-side parsers produce: tcpserver, rblsmtpd, recordio and the common
+// qmail-smtpd add-ons (chkuser, spamdyke, simscan, s/qmail, sagredo qlog and older logging patches).
+// A parser maps one line of text (stamp and syslog prefix already removed by parsers/frame.ts) to
+// one of these, or returns undefined when the line is not its shape. Like parsers/events.ts, events
+// carry no time or host: the framing supplies those. Line shapes: ../shared/qmail/formats.md §3, §4, §6.
+
+/** Local end of a tcpserver `ok`/`deny` line: `LH:LIP:LPORT`. */
+export interface TcpLocal {
+  readonly host: string;          // TCPLOCALHOST ('' if unknown, '0' with -l0)
+  readonly ip: string;            // IPv4, or raw IPv6 (ucspi-tcp6)
+  readonly port: number;
+}
+
+/** Remote end of a tcpserver `ok`/`deny` line: `RH:RIP:RINFO:RPORT`. */
+export interface TcpRemote {
+  readonly host: string;          // TCPREMOTEHOST ('' without PTR or with -H)
+  readonly ip: string;
+  readonly info: string;          // TCPREMOTEINFO (ident; '' with -R)
+  readonly port: number;
+}
+
+/** Which bytes ended a complete recordio line before its trailing space. */
+export type RecordioCr = '' | '\r' | '?';   // '?' = the CR as splogger/syslog wrote it
+
+export type SmtpdEvent =
+  // tcpserver (ucspi-tcp 0.88, ucspi-tcp6)
+  | { readonly kind: 'tcp_status'; readonly busy: number; readonly limit: number }
+  | { readonly kind: 'tcp_pid'; readonly pid: number; readonly ip: string }
+  | { readonly kind: 'tcp_ok'; readonly pid: number; readonly local: TcpLocal; readonly remote: TcpRemote }
+  | { readonly kind: 'tcp_deny'; readonly pid: number; readonly local: TcpLocal; readonly remote: TcpRemote }
+  | { readonly kind: 'tcp_end'; readonly pid: number; readonly status: number;
+      readonly exitCode: number | null;   // WEXITSTATUS when the child exited normally
+      readonly signal: number | null;     // WTERMSIG when it was killed
+      readonly core: boolean }
+  | { readonly kind: 'tcp_warning'; readonly text: string }
+  | { readonly kind: 'tcp_fatal'; readonly text: string }
+  // rblsmtpd
+  | { readonly kind: 'rbl'; readonly ip: string; readonly pid: number; readonly code: number; readonly text: string }
+  | { readonly kind: 'rbl_greetdelay'; readonly ip: string; readonly pid: number; readonly text: string }
+  | { readonly kind: 'rbl_info'; readonly ip: string; readonly pid: number; readonly text: string }
+  // recordio: `P < line` (client → server), `P > line` (server → client)
+  | { readonly kind: 'rec_in'; readonly pid: number; readonly text: string;
+      readonly partial: boolean;          // ended with '+': continues in the next record (same pid, direction)
+      readonly cr: RecordioCr }           // stripped trailing CR (complete lines only)
+  | { readonly kind: 'rec_out'; readonly pid: number; readonly text: string; readonly partial: boolean;
+      readonly cr: RecordioCr }
+  | { readonly kind: 'rec_eof'; readonly pid: number; readonly dir: 'in' | 'out' }
+  // add-ons
+  | { readonly kind: 'chkuser'; readonly style: 'v2.0.9' | 'v2.0'; readonly title: string;
+      readonly accepted: boolean; readonly sender: string; readonly auth: string; readonly identify: string;
+      readonly helo: string; readonly remoteHost: string; readonly remoteIp: string; readonly rcpt: string;
+      readonly description: string }
+  | { readonly kind: 'spamdyke'; readonly pid: number | null; readonly result: string; readonly allowed: boolean;
+      readonly from: string; readonly to: string; readonly originIp: string; readonly originRdns: string;
+      readonly auth: string; readonly encryption: string; readonly reason: string | null }
+  | { readonly kind: 'simscan'; readonly ppid: number; readonly result: string; readonly score: number | null;
+      readonly required: number | null; readonly elapsed: number; readonly subject: string; readonly ip: string;
+      readonly sender: string; readonly rcpts: readonly string[] }
+  | { readonly kind: 'simscan_debug'; readonly text: string }
+  | { readonly kind: 'sqmail'; readonly pid: number; readonly action: string; readonly type: string;
+      readonly condition: string; readonly proto: string; readonly ip: string; readonly host: string;
+      readonly helo: string | null; readonly from: string | null; readonly rcpt: string | null;
+      readonly info: string | null }
+  | { readonly kind: 'qlog'; readonly stage: 'envelope' | 'received'; readonly result: string;
+      readonly code: number | null; readonly reason: string; readonly detail: string; readonly helo: string;
+      readonly mailfrom: string; readonly rcptto: readonly string[]; readonly relay: boolean | null;
+      readonly rcpthosts: boolean | null; readonly size: number | null; readonly authuser: string;
+      readonly authtype: string; readonly encrypted: string; readonly localip: string;
+      readonly localport: number | null; readonly remoteip: string; readonly remoteport: number | null;
+      readonly remotehost: string; readonly qp: number | null; readonly pid: number | null }
+  | { readonly kind: 'smtpd_pidlog'; readonly pid: number; readonly text: string;
+      readonly verb: 'MAIL' | 'RCPT' | null; readonly addr: string | null }
+  | { readonly kind: 'smtpd_title'; readonly pid: number; readonly topic: string; readonly text: string }
+  | { readonly kind: 'smtpd_logit'; readonly message: string; readonly reason: string | null;
+      readonly from: string; readonly ip: string; readonly rcpt: string; readonly helo: string };
+
+export type SmtpdEventKind = SmtpdEvent['kind'];
+
+/** The add-on events: they attach to a session by pid (or by client IP when they carry no pid). */
+export type SmtpdAddonEvent = Extract<SmtpdEvent, {
+  readonly kind: 'chkuser' | 'spamdyke' | 'simscan' | 'simscan_debug' | 'sqmail' | 'qlog' | 'smtpd_pidlog'
+    | 'smtpd_title' | 'smtpd_logit';
+}>;
+
+/** Named capture groups of a successful match. */
+export type Captures = { readonly [name: string]: string | undefined };
+
+/**
+ * One line shape, declared as data (lnav style): a name, an anchored pattern with named captures,
+ * the event it builds and real sample lines. `build` may still return undefined when a capture is
+ * out of range (e.g. a port above 65535), so a pattern match alone never decides the event.
+ */
+export interface SmtpdFormat {
+  readonly name: string;
+  readonly kind: SmtpdEventKind;
+  readonly pattern: RegExp;
+  readonly build: (g: Captures) => SmtpdEvent | undefined;
+  readonly samples: readonly string[];
+  /** real = every sample is copied from ../shared/qmail/lab or ../shared/qmail/public; source = the
+   *  samples were written from the C source's format string (no real log line was available). */
+  readonly provenance: 'real' | 'source';
+}
+
+/** Run formats in order; the first whose pattern matches and whose build accepts wins. */
+export function matchFormats(formats: readonly SmtpdFormat[], text: string): SmtpdEvent | undefined {
+  for (const f of formats) {
+    const m = f.pattern.exec(text);
+    if (m !== null) {
+      const ev = f.build(m.groups ?? {});
+      if (ev !== undefined) return ev;
+    }
+  }
+  return undefined;
+}
+
+/** Decimal digits to a safe integer, or undefined (too long / not digits). */
+export function toInt(s: string | undefined): number | undefined {
+  if (s === undefined || s.length === 0 || s.length > 15) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}

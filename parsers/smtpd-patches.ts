@@ -1,0 +1,221 @@
+// Lines that qmail-smtpd add-ons and patches write to stderr, formats.md §6: chkuser (2.0.9+ and
+// the older colon form), spamdyke, simscan (QMAILQUEUE wrapper), SPAMCONTROL/s/qmail smtpdlog,
+// sagredo-dev qlog (`qlogenvelope:`/`qlogreceived:` key=value lines carrying qp= and pid=), the
+// sagredo `qmail-smtpd[P]: topic: …` and `qmail-smtpd: MSG: … from IP to R helo H` lines, and the
+// older `qmail-smtpd: pid P RCPT TO: <R>` logging patch.
+//
+// Real samples exist for chkuser 2.0, simscan and the pid patch (../shared/qmail/public). The other
+// shapes are written from their sources' format strings (provenance 'source'): chkuser.c
+// chkuser_commonlog, spamdyke.c SPAMDYKE_LOG_INFO, s/qmail smtpdlog.c smtp_log*, sagredo
+// qmail-smtpd.c qsmtpdlog/strerr_warn.
+
+import type { Captures, SmtpdEvent, SmtpdFormat } from './smtpd-events.js';
+import { matchFormats, toInt } from './smtpd-events.js';
+import { smtpAddress } from './recordio.js';
+
+const RX_CHKUSER_NEW =
+  /^CHKUSER (?<title>[^:]+): from <(?<sender>[^|]*)\|remoteinfo\/auth:(?<auth>[^|]*)\|chkuser-identify:(?<identify>[^>]*)> remote <helo:(?<helo>[^|]*)\|remotehostname:(?<rhost>[^|]*)\|remotehostip:(?<rip>[^>]*)> rcpt <(?<rcpt>[^>]*)> : (?<desc>.*?)\s*$/;
+const RX_CHKUSER_OLD =
+  /^CHKUSER (?<title>[^:]+): from <(?<sender>[^:>|]*):(?<auth>[^:>|]*):(?<identify>[^>|]*)> remote <(?<helo>[^:>|]*):(?<rhost>[^:>|]*):(?<rip>[^>|]*)> rcpt <(?<rcpt>[^>]*)> : (?<desc>.*?)\s*$/;
+const RX_SPAMDYKE =
+  /^(?:spamdyke\[(?<pid>\d+)\]: )?(?<result>[A-Z][A-Z0-9_]*) from: (?<from>\S*) to: (?<to>\S*) origin_ip: (?<ip>\S*) origin_rdns: (?<rdns>\S*) auth: (?<auth>\S*) encryption: (?<enc>\S*)(?: reason: (?<reason>.*))?$/;
+const RX_SIMSCAN =
+  /^simscan:\[(?<ppid>\d+)\]:(?<result>[^:(]*?)(?: \((?<score>-?\d+(?:\.\d+)?)\/(?<req>-?\d+(?:\.\d+)?)\))?:(?<elapsed>\d+(?:\.\d+)?)s:(?<subject>.*):(?<ip>[^:]*):(?<sender>[^:]*):(?<rcpts>[^:]*?)\s*$/;
+const RX_SIMSCAN_DEBUG = /^simscan: (?<text>.*)$/;
+const RX_SQMAIL =
+  /^qmail-smtpd: pid (?<pid>\d+) (?<action>[A-Za-z]+)::(?<type>[A-Za-z]+)::(?<cond>\S*) P:(?<proto>\S*) S:(?<ip>\S*):(?<host>[^: ]*)(?: H:(?<helo>\S*))?(?: F:(?<from>\S*))?(?: T:(?<rcpt>\S*))?(?: (?:\?~|!=|\?=))?(?: '(?<info>.*)')?$/;
+const RX_QLOG = /^(?<head>qlogenvelope|qlogreceived): (?<kv>result=.*)$/;
+const RX_PIDLOG = /^qmail-smtpd: pid (?<pid>\d+) (?!\S*::)(?<text>.*?)\s*$/;
+const RX_TITLE = /^qmail-smtpd\[(?<pid>\d+)\]: (?<topic>[^:]+): ?(?<text>.*)$/;
+const RX_LOGIT =
+  /^qmail-smtpd: (?!pid \d)(?<msg>[^:(]+?)(?: \((?<reason>[^)]*)\))?: (?<from>\S*) from (?<ip>\S+) to (?<rcpt>\S*) helo (?<helo>.*)$/;
+const RX_PIDLOG_VERB = /^(?<verb>MAIL FROM|RCPT TO):/i;
+
+function chkuser(style: 'v2.0.9' | 'v2.0', g: Captures): SmtpdEvent {
+  const title = g['title'] ?? '';
+  return {
+    kind: 'chkuser', style, title,
+    accepted: title.startsWith('accepted') || title.startsWith('relaying'),
+    sender: g['sender'] ?? '', auth: g['auth'] ?? '', identify: g['identify'] ?? '', helo: g['helo'] ?? '',
+    remoteHost: g['rhost'] ?? '', remoteIp: g['rip'] ?? '', rcpt: g['rcpt'] ?? '', description: g['desc'] ?? '',
+  };
+}
+
+function num(s: string | undefined): number | null {
+  if (s === undefined || s.length === 0) return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+function yesNo(s: string | undefined): boolean | null {
+  return s === 'yes' ? true : s === 'no' ? false : null;
+}
+
+/** sagredo qsmtpdlog(): ` key=value` pairs, values never contain spaces (bytes <= 32 become '_'). */
+function qlog(g: Captures): SmtpdEvent | undefined {
+  const kv = new Map<string, string>();
+  for (const part of (g['kv'] ?? '').split(' ')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) kv.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const rcpt = kv.get('rcptto') ?? '';
+  const code = toInt(kv.get('code'));
+  const size = toInt(kv.get('size'));
+  const localport = toInt(kv.get('localport'));
+  const remoteport = toInt(kv.get('remoteport'));
+  const qp = toInt(kv.get('qp'));
+  const pid = toInt(kv.get('pid'));
+  return {
+    kind: 'qlog', stage: g['head'] === 'qlogreceived' ? 'received' : 'envelope',
+    result: kv.get('result') ?? '', code: code ?? null, reason: kv.get('reason') ?? '',
+    detail: kv.get('detail') ?? '', helo: kv.get('helo') ?? '', mailfrom: kv.get('mailfrom') ?? '',
+    rcptto: rcpt.length === 0 ? [] : rcpt.split(','), relay: yesNo(kv.get('relay')),
+    rcpthosts: yesNo(kv.get('rcpthosts')), size: size ?? null, authuser: kv.get('authuser') ?? '',
+    authtype: kv.get('authtype') ?? '', encrypted: kv.get('encrypted') ?? '', localip: kv.get('localip') ?? '',
+    localport: localport ?? null, remoteip: kv.get('remoteip') ?? '', remoteport: remoteport ?? null,
+    remotehost: kv.get('remotehost') ?? '', qp: qp ?? null, pid: pid ?? null,
+  };
+}
+
+export const CHKUSER_FORMATS: readonly SmtpdFormat[] = [
+  {
+    name: 'chkuser.v2.0.9', kind: 'chkuser', pattern: RX_CHKUSER_NEW, provenance: 'source',
+    build: (g) => chkuser('v2.0.9', g),
+    samples: [
+      'CHKUSER accepted rcpt: from <alice@example.org|remoteinfo/auth:|chkuser-identify:> remote <helo:mail.example.org|remotehostname:mail.example.org|remotehostip:192.0.2.10> rcpt <bob@example.net> : found existing recipient',
+      'CHKUSER rejected rcpt: from <alice@example.org|remoteinfo/auth:|chkuser-identify:> remote <helo:mail.example.org|remotehostname:|remotehostip:192.0.2.10> rcpt <nobody@example.net> : not existing recipient',
+    ],
+  },
+  {
+    name: 'chkuser.v2.0', kind: 'chkuser', pattern: RX_CHKUSER_OLD, provenance: 'real',
+    build: (g) => chkuser('v2.0', g),
+    // denbaguse-blog-splogger-syslog-2010.log, the line the blog wrapped joined back with one space
+    samples: [
+      'CHKUSER accepted any rcpt: from <test@testaja.com:postmaster@testaja.lg:> remote <:unknown:127.0.0.1> rcpt <postmaster@testaja.lg> : accepted any recipient for any rcpt domain',
+    ],
+  },
+];
+
+export const SPAMDYKE_FORMATS: readonly SmtpdFormat[] = [
+  {
+    name: 'spamdyke', kind: 'spamdyke', pattern: RX_SPAMDYKE, provenance: 'source',
+    build: (g) => {
+      const pid = toInt(g['pid']);
+      const result = g['result'] ?? '';
+      return {
+        kind: 'spamdyke', pid: pid ?? null, result, allowed: result.startsWith('ALLOWED'),
+        from: g['from'] ?? '', to: g['to'] ?? '', originIp: g['ip'] ?? '', originRdns: g['rdns'] ?? '',
+        auth: g['auth'] ?? '', encryption: g['enc'] ?? '', reason: g['reason'] ?? null,
+      };
+    },
+    samples: [
+      'spamdyke[29207]: DENIED_RDNS_MISSING from: a@b to: c@d origin_ip: 203.0.113.66 origin_rdns: (unknown) auth: (unknown) encryption: (none) reason: (empty)',
+      'ALLOWED from: alice@example.org to: bob@example.net origin_ip: 192.0.2.10 origin_rdns: mail.example.org auth: (unknown) encryption: (none)',
+    ],
+  },
+];
+
+export const SIMSCAN_FORMATS: readonly SmtpdFormat[] = [
+  {
+    name: 'simscan.result', kind: 'simscan', pattern: RX_SIMSCAN, provenance: 'real',
+    build: (g) => {
+      const ppid = toInt(g['ppid']);
+      const elapsed = num(g['elapsed']);
+      if (ppid === undefined || elapsed === null) return undefined;
+      const rcpts = g['rcpts'] ?? '';
+      return {
+        kind: 'simscan', ppid, result: g['result'] ?? '', score: num(g['score']), required: num(g['req']),
+        elapsed, subject: g['subject'] ?? '', ip: g['ip'] ?? '', sender: g['sender'] ?? '',
+        rcpts: rcpts.length === 0 ? [] : rcpts.split(','),
+      };
+    },
+    samples: ['simscan:[25608]:CLEAN (0.00/0.00):3.3011s::(null):root@mail.denbaguse.ta:postmaster@testaja.lg'],
+  },
+  {
+    name: 'simscan.debug', kind: 'simscan_debug', pattern: RX_SIMSCAN_DEBUG, provenance: 'real',
+    build: (g) => ({ kind: 'simscan_debug', text: g['text'] ?? '' }),
+    samples: ['simscan: calling clamdscan', 'simscan: qmail-queue exited 0'],
+  },
+];
+
+export const QMAIL_SMTPD_FORMATS: readonly SmtpdFormat[] = [
+  {
+    name: 'sqmail.smtpdlog', kind: 'sqmail', pattern: RX_SQMAIL, provenance: 'source',
+    build: (g) => {
+      const pid = toInt(g['pid']);
+      if (pid === undefined) return undefined;
+      return {
+        kind: 'sqmail', pid, action: g['action'] ?? '', type: g['type'] ?? '', condition: g['cond'] ?? '',
+        proto: g['proto'] ?? '', ip: g['ip'] ?? '', host: g['host'] ?? '', helo: g['helo'] ?? null,
+        from: g['from'] ?? null, rcpt: g['rcpt'] ?? null, info: g['info'] ?? null,
+      };
+    },
+    samples: [
+      'qmail-smtpd: pid 4711 Accept::RCPT::Recipients_Cdb P:ESMTP S:192.0.2.10:mail.example.org H:mail.example.org F:alice@example.org T:bob@example.net',
+      'qmail-smtpd: pid 4712 Reject::RCPT::Failed_Rcptto P:ESMTP S:192.0.2.66:unknown H:spam.example F:x@spam.example T:nobody@example.net',
+      "qmail-smtpd: pid 4713 Accept::AUTH::login P:ESMTPA S:192.0.2.20:client.example.org H:client.example.org F: T: ?~ 'alice'",
+    ],
+  },
+  {
+    name: 'sagredo.qlog', kind: 'qlog', pattern: RX_QLOG, provenance: 'source',
+    build: qlog,
+    samples: [
+      'qlogenvelope: result=accepted code=250 reason=rcptto detail= helo=mail.example.org mailfrom=alice@example.org rcptto=bob@example.net relay=no rcpthosts=yes size= authuser= authtype= encrypted= sslverified=no localip=192.0.2.1 localport=25 remoteip=192.0.2.10 remoteport=40123 remotehost=mail.example.org qp= pid=4711',
+      'qlogreceived: result=accepted code=250 reason=queueaccept detail= helo=mail.example.org mailfrom=alice@example.org rcptto=bob@example.net,carol@example.net relay=no rcpthosts= size=1234 authuser= authtype= encrypted=tls sslverified=no localip=192.0.2.1 localport=25 remoteip=192.0.2.10 remoteport=40123 remotehost=mail.example.org qp=4714 pid=4711',
+    ],
+  },
+  {
+    name: 'smtpd.pidlog', kind: 'smtpd_pidlog', pattern: RX_PIDLOG, provenance: 'real',
+    build: (g) => {
+      const pid = toInt(g['pid']);
+      if (pid === undefined) return undefined;
+      const text = g['text'] ?? '';
+      const v = RX_PIDLOG_VERB.exec(text);
+      if (v === null) return { kind: 'smtpd_pidlog', pid, text, verb: null, addr: null };
+      const verb = (v.groups?.['verb'] ?? '').toUpperCase() === 'MAIL FROM' ? 'MAIL' : 'RCPT';
+      return { kind: 'smtpd_pidlog', pid, text, verb, addr: smtpAddress(text.slice(v[0].length)) };
+    },
+    samples: ['qmail-smtpd: pid 13748 RCPT TO: <postmaster@testaja.lg>'],
+  },
+  {
+    name: 'sagredo.title', kind: 'smtpd_title', pattern: RX_TITLE, provenance: 'source',
+    build: (g) => {
+      const pid = toInt(g['pid']);
+      return pid === undefined ? undefined
+        : { kind: 'smtpd_title', pid, topic: g['topic'] ?? '', text: g['text'] ?? '' };
+    },
+    samples: [
+      'qmail-smtpd[4711]: auth: auth-success type=login user=<alice@example.org>',
+      'qmail-smtpd[4712]: GREETDELAY from 192.0.2.66: client sent data before greeting',
+    ],
+  },
+  {
+    name: 'sagredo.logit', kind: 'smtpd_logit', pattern: RX_LOGIT, provenance: 'source',
+    build: (g) => ({
+      kind: 'smtpd_logit', message: g['msg'] ?? '', reason: g['reason'] ?? null, from: g['from'] ?? '',
+      ip: g['ip'] ?? '', rcpt: g['rcpt'] ?? '', helo: g['helo'] ?? '',
+    }),
+    samples: ['qmail-smtpd: message too big: alice@example.org from 192.0.2.10 to bob@example.net helo mail.example.org'],
+  },
+];
+
+export const SMTPD_PATCH_FORMATS: readonly SmtpdFormat[] = [
+  ...CHKUSER_FORMATS, ...SPAMDYKE_FORMATS, ...SIMSCAN_FORMATS, ...QMAIL_SMTPD_FORMATS,
+];
+
+/** Add-on and patch lines; dispatches on the first character before running any pattern. */
+export function parseSmtpdPatch(text: string): SmtpdEvent | undefined {
+  switch (text.charCodeAt(0)) {
+    case 67: // C
+      return text.startsWith('CHKUSER ') ? matchFormats(CHKUSER_FORMATS, text) : undefined;
+    case 115: // s
+      if (text.startsWith('simscan:')) return matchFormats(SIMSCAN_FORMATS, text);
+      return text.startsWith('spamdyke[') ? matchFormats(SPAMDYKE_FORMATS, text) : undefined;
+    case 113: // q
+      return text.startsWith('qlog') || text.startsWith('qmail-smtpd') ? matchFormats(QMAIL_SMTPD_FORMATS, text) : undefined;
+    case 65: case 68: case 69: case 84: // A(LLOWED…) D(ENIED…) E(RROR…) T(IMEOUT, TLS_…): spamdyke via syslog
+      return text.includes(' origin_ip: ') ? matchFormats(SPAMDYKE_FORMATS, text) : undefined;
+    default:
+      return undefined;
+  }
+}

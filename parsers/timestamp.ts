@@ -1,0 +1,81 @@
+// Timestamp decoding: pure arithmetic, no Date/luxon objects on the per-line path.
+// Times are unix microseconds (integers in a double: exact until the year 2255).
+
+const TAI_HI_OFFSET = 0x40000000; // 2^62 expressed in units of 2^32
+const TAI_UNIX_OFFSET = 10;       // daemontools' fixed TAI−UTC constant (tai.h)
+const TWO32 = 4294967296;
+
+export interface Stamp {
+  readonly us: number;   // unix microseconds
+  readonly ns: number;   // nanoseconds within the second, as logged (keeps what µs drops)
+}
+
+/** `@4000000063a1b2c3d4e5f607` → unix time. `hex` is the 24 hex digits after '@'. */
+export function decodeTai64n(hex: string): Stamp | undefined {
+  if (hex.length !== 24) return undefined;
+  const hi = parseInt(hex.slice(0, 8), 16);
+  const lo = parseInt(hex.slice(8, 16), 16);
+  const ns = parseInt(hex.slice(16, 24), 16);
+  if (Number.isNaN(hi) || Number.isNaN(lo) || Number.isNaN(ns) || ns > 999_999_999) return undefined;
+  const sec = (hi - TAI_HI_OFFSET) * TWO32 + lo - TAI_UNIX_OFFSET;
+  return { us: sec * 1_000_000 + Math.floor(ns / 1000), ns };
+}
+
+/** Unix time → TAI64N label hex (24 digits), for tests and the benchmark's log replay. */
+export function encodeTai64n(us: number, ns?: number): string {
+  const sec = Math.floor(us / 1_000_000);
+  const nanos = ns ?? (us - sec * 1_000_000) * 1000 + 500;
+  const t = sec + TAI_UNIX_OFFSET;
+  const hi = TAI_HI_OFFSET + Math.floor(t / TWO32);
+  const lo = t % TWO32;
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0') + nanos.toString(16).padStart(8, '0');
+}
+
+/** `1795629956.275599` (splogger, accustamp) → unix µs. Fraction of 1–9 digits. */
+export function decodeUnixDecimal(s: string): Stamp | undefined {
+  const dot = s.indexOf('.');
+  const secPart = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? '' : s.slice(dot + 1);
+  if (secPart.length === 0 || secPart.length > 12 || frac.length > 9) return undefined;
+  const sec = Number(secPart);
+  const f = frac.length === 0 ? 0 : Number(frac.padEnd(9, '0'));
+  if (!Number.isInteger(sec) || !Number.isInteger(f)) return undefined;
+  return { us: sec * 1_000_000 + Math.floor(f / 1000), ns: f };
+}
+
+/** Resolves a zone-less local wall time to its UTC offset. Built once per input, cached per hour. */
+export interface ZoneResolver {
+  /** Offset in minutes east of UTC for this local wall time (given as if it were UTC, in ms). */
+  offsetMinutes(localAsUtcMs: number): number;
+}
+
+export const UTC_ZONE: ZoneResolver = { offsetMinutes: () => 0 };
+
+/**
+ * Civil date-time parts → unix µs. `fracDigits` is the fraction as written (0–9 digits).
+ * Returns undefined for impossible fields; never throws.
+ */
+export function civilToStamp(y: number, mo: number, d: number, h: number, mi: number, s: number,
+  fracDigits: string, offsetMin: number | ZoneResolver): Stamp | undefined {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
+  const localMs = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (Number.isNaN(localMs)) return undefined;
+  const off = typeof offsetMin === 'number' ? offsetMin : offsetMin.offsetMinutes(localMs);
+  const ns = fracDigits.length === 0 ? 0 : Number(fracDigits.padEnd(9, '0').slice(0, 9));
+  if (!Number.isInteger(ns)) return undefined;
+  return { us: (localMs - off * 60_000) * 1000 + Math.floor(ns / 1000), ns };
+}
+
+/** ISO 8601 UTC with microseconds: what every output of qtrace prints. */
+export function isoFromMicros(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const iso = new Date(ms).toISOString(); // 2026-11-25T17:47:12.123Z
+  const micro = String(us - ms * 1000).padStart(3, '0');
+  return iso.slice(0, 23) + micro + 'Z';
+}
+
+/** Parses an ISO-ish user time ('2026-11-25', '2026-11-25T18:00', with zone or not) — CLI use only. */
+export function microsFromIso(s: string): number | undefined {
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) || s.length <= 10 ? s : s + 'Z');
+  return Number.isNaN(ms) ? undefined : ms * 1000;
+}

@@ -1,0 +1,45 @@
+// The CLI only wires flags to the stages. Exit codes: 0 found/done, 1 nothing found, 2 error.
+
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { QtraceError } from '../util/errors.js';
+import { ingestCommand } from './ingest-command.js';
+import { messagesCommand } from './messages-command.js';
+import { ClosedPipe } from './output.js';
+import { showCommand } from './show-command.js';
+
+function fail(message: string, hint?: string): void {
+  process.stderr.write(`qtrace: ${message}${hint === undefined ? '' : ` (${hint})`}\n`);
+  process.exitCode = 2;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  const debug = argv.includes('--debug');
+  try {
+    await yargs(hideBin(['node', 'qtrace', ...argv]))
+      .scriptName('qtrace')
+      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]')
+      .command(ingestCommand)
+      .command(showCommand)
+      .command(messagesCommand)
+      .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
+      .demandCommand(1, 'name a command (see --help)')
+      .strict()
+      .fail((msg, err) => {
+        if (err !== undefined && err !== null) throw err;
+        throw new QtraceError('USAGE', msg, 'see qtrace --help');
+      })
+      .help()
+      .version()
+      .wrap(Math.min(110, process.stdout.columns ?? 100))
+      .parseAsync();
+  } catch (e) {
+    if (e instanceof ClosedPipe) return;
+    if (debug) process.stderr.write(((e as Error).stack ?? String(e)) + '\n');
+    if (e instanceof QtraceError) fail(e.message, e.hint);
+    else fail((e as Error).message ?? String(e));
+  }
+}

@@ -1,0 +1,323 @@
+// The state machine that turns qmail-send events into per-message timelines.
+// It knows nothing of SQLite or terminals: it is fed (time, host, event) and hands out what changed.
+// Time comes from the log lines only, so a replay gives identical output.
+
+import type { SendEvent } from '../../parsers/events.js';
+import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
+
+/** How far apart (log time) a qp may be matched: pids wrap, so links are only trusted nearby. */
+export const QP_WINDOW_US = 300 * 1_000_000;
+
+export type LinkKind = 'bounce' | 'forward';
+
+export interface Link {
+  readonly kind: LinkKind;
+  readonly from: string;   // key of the original message
+  readonly to: string;     // key of the bounce / forwarded copy
+  readonly qp: number;
+}
+
+export interface OrphanResult {
+  readonly host: string;
+  readonly run: number;
+  readonly did: number;
+  readonly at: number;
+  readonly result: 'success' | 'failure' | 'deferral';
+  readonly reason: string;
+}
+
+export interface Notice {
+  readonly host: string;
+  readonly at: number;
+  readonly level: 'warning' | 'alert' | 'qtrace';
+  readonly text: string;
+}
+
+export interface StatusSample {
+  readonly host: string; readonly at: number; readonly local: number; readonly localMax: number;
+  readonly remote: number; readonly remoteMax: number; readonly exitasap: boolean;
+}
+
+/** Everything the correlator produced since the last drain. */
+export interface Output {
+  readonly timelines: Timeline[];     // changed (open or just closed)
+  readonly links: Link[];
+  readonly orphans: OrphanResult[];
+  readonly notices: Notice[];
+  readonly statuses: StatusSample[];
+}
+
+interface InFlight { t: Timeline; d: Delivery }
+
+interface HostState {
+  run: number;
+  lastDid: number;
+  open: Map<number, Timeline>;            // msg id → its current incarnation
+  inflight: Map<number, InFlight>;        // delivery id (this run) → attempt
+}
+
+interface QpEntry { key: string; at: number; kind?: LinkKind }
+
+export interface CorrelatorStats {
+  events: number;
+  messagesOpened: number;
+  messagesClosed: number;
+  messagesLost: number;
+  partial: number;
+  interrupted: number;
+  restarts: number;
+  orphanResults: number;
+}
+
+export interface CorrelatorSnapshot {
+  readonly version: 1;
+  readonly hosts: ReadonlyArray<{ host: string; run: number; lastDid: number; inflight: Array<[number, string, number]> }>;
+  readonly open: readonly Timeline[];
+  readonly recentInfo: ReadonlyArray<[string, QpEntry]>;
+  readonly wanted: ReadonlyArray<[string, QpEntry]>;
+}
+
+export class Correlator {
+  readonly #hosts = new Map<string, HostState>();
+  #dirty = new Set<Timeline>();
+  #links: Link[] = [];
+  #orphans: OrphanResult[] = [];
+  #notices: Notice[] = [];
+  #statuses: StatusSample[] = [];
+  // host|qp → recent `info msg` (for forwards whose info line came first)
+  readonly #recentInfo = new Map<string, QpEntry>();
+  // host|qp → an original waiting for its bounce / forwarded copy
+  readonly #wanted = new Map<string, QpEntry>();
+  #lastPurge = 0;
+  readonly stats: CorrelatorStats = {
+    events: 0, messagesOpened: 0, messagesClosed: 0, messagesLost: 0, partial: 0, interrupted: 0,
+    restarts: 0, orphanResults: 0,
+  };
+
+  #host(host: string): HostState {
+    let h = this.#hosts.get(host);
+    if (h === undefined) {
+      h = { run: 1, lastDid: 0, open: new Map(), inflight: new Map() };
+      this.#hosts.set(host, h);
+    }
+    return h;
+  }
+
+  push(at: number, host: string, ev: SendEvent): void {
+    this.stats.events++;
+    const h = this.#host(host);
+    switch (ev.kind) {
+      case 'new_msg': {
+        const old = h.open.get(ev.msg);
+        if (old !== undefined) this.#lose(h, old, at);
+        this.#open(h, host, ev.msg, at, false);
+        break;
+      }
+      case 'info_msg': {
+        const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
+        t.bytes = ev.bytes; t.from = ev.from; t.qp = ev.qp; t.uid = ev.uid;
+        this.#dirty.add(t);
+        this.#infoSeen(host, t, at);
+        break;
+      }
+      case 'delivery_start': {
+        if (ev.did <= h.lastDid) this.#restart(h, host, at, `delivery ids went back to ${ev.did}`);
+        h.lastDid = ev.did;
+        const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
+        const d: Delivery = {
+          run: h.run, did: ev.did, channel: ev.channel, to: ev.to, started: at, finished: null, result: null,
+          reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false,
+        };
+        t.deliveries.push(d);
+        h.inflight.set(ev.did, { t, d });
+        this.#dirty.add(t);
+        break;
+      }
+      case 'delivery_result': {
+        const f = h.inflight.get(ev.did);
+        const rep = ev.report;
+        if (f === undefined) {
+          this.stats.orphanResults++;
+          this.#orphans.push({ host, run: h.run, did: ev.did, at, result: ev.result, reason: rep.text });
+          break;
+        }
+        h.inflight.delete(ev.did);
+        const d = f.d;
+        d.finished = at; d.result = ev.result; d.reason = rep.text;
+        d.smtpCode = rep.smtpCode ?? null; d.dsn = rep.dsn ?? null; d.remoteIp = rep.ip ?? null;
+        d.tooLong = rep.tooLong === true;
+        this.#dirty.add(f.t);
+        if (rep.forwardQp !== undefined) this.#want(host, f.t.key, rep.forwardQp, at, 'forward');
+        break;
+      }
+      case 'delivery_mangled': {
+        const f = h.inflight.get(ev.did);
+        if (f !== undefined) {
+          h.inflight.delete(ev.did);
+          f.d.finished = at; f.d.result = 'deferral'; f.d.reason = 'report mangled, will defer';
+          this.#dirty.add(f.t);
+        }
+        break;
+      }
+      case 'bounce_msg': {
+        const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
+        t.bounceQp = ev.qp;
+        this.#dirty.add(t);
+        this.#want(host, t.key, ev.qp, at, 'bounce');
+        break;
+      }
+      case 'triple_bounce':
+      case 'double_bounce_discard': {
+        const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
+        t.tripleBounce = true;
+        this.#dirty.add(t);
+        break;
+      }
+      case 'end_msg': {
+        const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
+        t.ended = at;
+        h.open.delete(ev.msg);
+        this.stats.messagesClosed++;
+        this.#dirty.add(t);
+        break;
+      }
+      case 'status': {
+        this.#statuses.push({ host, at, local: ev.local, localMax: ev.localMax, remote: ev.remote,
+          remoteMax: ev.remoteMax, exitasap: ev.exitasap });
+        // A startup line (0 running) while we still hold running deliveries: qmail-send was
+        // restarted without a `status: exiting` we could see (killed, or the line was lost).
+        if (ev.local + ev.remote === 0 && !ev.exitasap && h.inflight.size > 0) {
+          this.#restart(h, host, at, 'qmail-send restarted with deliveries in flight');
+        }
+        break;
+      }
+      case 'status_exiting':
+        this.#restart(h, host, at, undefined);
+        break;
+      case 'warning':
+        this.#notices.push({ host, at, level: 'warning', text: ev.text });
+        break;
+      case 'alert':
+        this.#notices.push({ host, at, level: 'alert', text: ev.text });
+        break;
+    }
+    if (at - this.#lastPurge > QP_WINDOW_US) this.#purge(at);
+  }
+
+  #open(h: HostState, host: string, msg: number, at: number, partial: boolean): Timeline {
+    const t = newTimeline(host, msg, at, partial);
+    h.open.set(msg, t);
+    this.stats.messagesOpened++;
+    if (partial) this.stats.partial++;
+    this.#dirty.add(t);
+    return t;
+  }
+
+  #lose(h: HostState, t: Timeline, at: number): void {
+    t.lost = true;
+    h.open.delete(t.msg);
+    for (const [did, f] of h.inflight) if (f.t === t) h.inflight.delete(did);
+    this.stats.messagesLost++;
+    this.#dirty.add(t);
+    this.#notices.push({ host: t.host, at, level: 'qtrace',
+      text: `msg ${t.msg} reused by a new message before its end msg; the earlier one is marked lost` });
+  }
+
+  /** A new qmail-send run: running deliveries will never report; ids start again at 1. */
+  #restart(h: HostState, host: string, at: number, why: string | undefined): void {
+    for (const { t, d } of h.inflight.values()) {
+      d.result = 'interrupted'; d.finished = at; d.reason = 'qmail-send stopped during the delivery';
+      this.stats.interrupted++;
+      this.#dirty.add(t);
+    }
+    h.inflight.clear();
+    h.run++;
+    h.lastDid = 0;
+    this.stats.restarts++;
+    if (why !== undefined) this.#notices.push({ host, at, level: 'qtrace', text: why });
+  }
+
+  #infoSeen(host: string, t: Timeline, at: number): void {
+    const k = `${host}|${t.qp}`;
+    const w = this.#wanted.get(k);
+    if (w !== undefined && at - w.at <= QP_WINDOW_US && w.key !== t.key) {
+      // A bounce is queued by qmail-send itself with a null (or #@[]) sender; anything else with
+      // that qp is a pid reuse, not our bounce.
+      if (w.kind !== 'bounce' || t.from === '' || t.from === '#@[]') {
+        this.#wanted.delete(k);
+        this.#links.push({ kind: w.kind!, from: w.key, to: t.key, qp: t.qp! });
+        return;
+      }
+    }
+    this.#recentInfo.set(k, { key: t.key, at });
+  }
+
+  #want(host: string, key: string, qp: number, at: number, kind: LinkKind): void {
+    const k = `${host}|${qp}`;
+    const seen = this.#recentInfo.get(k);
+    if (seen !== undefined && at - seen.at <= QP_WINDOW_US && seen.key !== key) {
+      this.#recentInfo.delete(k);
+      this.#links.push({ kind, from: key, to: seen.key, qp });
+      return;
+    }
+    this.#wanted.set(k, { key, at, kind });
+  }
+
+  #purge(now: number): void {
+    this.#lastPurge = now;
+    for (const m of [this.#recentInfo, this.#wanted]) {
+      for (const [k, e] of m) {
+        if (now - e.at <= QP_WINDOW_US) break; // insertion order is time order
+        m.delete(k);
+      }
+    }
+  }
+
+  /** What changed since the last call. Closed timelines leave memory here. */
+  drain(): Output {
+    const timelines = [...this.#dirty];
+    for (const t of timelines) t.recipients = recipientsOf(t.deliveries);
+    this.#dirty = new Set();
+    const out: Output = { timelines, links: this.#links, orphans: this.#orphans, notices: this.#notices,
+      statuses: this.#statuses };
+    this.#links = []; this.#orphans = []; this.#notices = []; this.#statuses = [];
+    return out;
+  }
+
+  openCount(): number {
+    let n = 0;
+    for (const h of this.#hosts.values()) n += h.open.size;
+    return n;
+  }
+
+  snapshot(): CorrelatorSnapshot {
+    const hosts: Array<{ host: string; run: number; lastDid: number; inflight: Array<[number, string, number]> }> = [];
+    const open: Timeline[] = [];
+    for (const [host, h] of this.#hosts) {
+      const inflight: Array<[number, string, number]> = [];
+      for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
+      hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight });
+      for (const t of h.open.values()) open.push(t);
+    }
+    return { version: 1, hosts, open, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
+  }
+
+  static restore(s: CorrelatorSnapshot): Correlator {
+    const c = new Correlator();
+    const byKey = new Map<string, Timeline>();
+    for (const t of s.open) byKey.set(t.key, t);
+    for (const hs of s.hosts) {
+      const h = c.#host(hs.host);
+      h.run = hs.run; h.lastDid = hs.lastDid;
+      for (const [did, key, idx] of hs.inflight) {
+        const t = byKey.get(key);
+        const d = t?.deliveries[idx];
+        if (t !== undefined && d !== undefined) h.inflight.set(did, { t, d });
+      }
+    }
+    for (const t of s.open) c.#host(t.host).open.set(t.msg, t);
+    for (const [k, e] of s.recentInfo) c.#recentInfo.set(k, e);
+    for (const [k, e] of s.wanted) c.#wanted.set(k, e);
+    return c;
+  }
+}

@@ -1,0 +1,82 @@
+// The per-message timeline: what the correlator builds and every sink renders.
+// Plain, JSON-serialisable data (the correlator's state is persisted as JSON between runs).
+
+export type DeliveryResult = 'success' | 'failure' | 'deferral' | 'interrupted';
+export type Outcome = 'delivered' | 'failed' | 'deferred' | 'pending';
+export type Channel = 'local' | 'remote';
+
+export interface Delivery {
+  run: number;                 // qmail-send run on this host (delivery ids restart with each run)
+  did: number;
+  channel: Channel;
+  to: string;
+  started: number | null;      // unix µs; null when the start line was never seen
+  finished: number | null;
+  result: DeliveryResult | null;
+  reason: string | null;       // decoded report text
+  smtpCode: number | null;
+  dsn: string | null;
+  remoteIp: string | null;
+  tooLong: boolean;
+}
+
+export interface Recipient {
+  to: string;
+  channel: Channel;
+  outcome: Outcome;
+  attempts: number;
+}
+
+export interface Timeline {
+  key: string;                 // host:msg:first-seen-µs — stable across reruns
+  host: string;
+  msg: number;
+  firstSeen: number;           // µs of the first line seen for it
+  queued: number | null;       // µs of `new msg` (null: born before the log starts)
+  ended: number | null;        // µs of `end msg`
+  partial: boolean;            // its start was not in the logs read
+  lost: boolean;               // its id was reused without an `end msg`
+  bytes: number | null;
+  from: string | null;
+  qp: number | null;
+  uid: number | null;
+  bounceQp: number | null;     // `bounce msg N qp Q`
+  tripleBounce: boolean;
+  deliveries: Delivery[];
+  recipients: Recipient[];
+}
+
+export function newTimeline(host: string, msg: number, at: number, partial: boolean): Timeline {
+  return {
+    key: `${host}:${msg}:${at}`, host, msg, firstSeen: at, queued: partial ? null : at, ended: null,
+    partial, lost: false, bytes: null, from: null, qp: null, uid: null, bounceQp: null,
+    tripleBounce: false, deliveries: [], recipients: [],
+  };
+}
+
+const OUTCOME: Readonly<Record<DeliveryResult, Outcome>> = {
+  success: 'delivered', failure: 'failed', deferral: 'deferred', interrupted: 'deferred',
+};
+
+/**
+ * Recipients from the attempts, in order. A start for an address whose latest attempt is final
+ * (delivered/failed) or still running is a second recipient of that address (qmail delivers a
+ * duplicated RCPT twice); otherwise it is a retry of the same recipient.
+ */
+export function recipientsOf(deliveries: readonly Delivery[]): Recipient[] {
+  const out: Recipient[] = [];
+  for (const d of deliveries) {
+    const outcome: Outcome = d.result === null ? 'pending' : OUTCOME[d.result];
+    let r: Recipient | undefined;
+    for (let i = out.length - 1; i >= 0; i--) {
+      const c = out[i]!;
+      if (c.to === d.to && c.channel === d.channel) {
+        if (c.outcome === 'deferred') r = c;
+        break;
+      }
+    }
+    if (r === undefined) out.push({ to: d.to, channel: d.channel, outcome, attempts: 1 });
+    else { r.outcome = outcome; r.attempts++; }
+  }
+  return out;
+}

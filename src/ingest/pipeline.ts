@@ -1,0 +1,246 @@
+// bytes → lines → frames → events → correlator, for any number of inputs merged in time order.
+// The pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
+
+import type { SendEvent } from '../../parsers/events.js';
+import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
+import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
+import type { ZoneResolver } from '../../parsers/timestamp.js';
+import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/correlator.js';
+import type { UnknownLine } from '../store/writer.js';
+import type { InputFile } from './inputs.js';
+import { lineBatches, openInput } from './lines.js';
+import { yearGuesser } from './zone.js';
+
+/** splogger cuts a line after this many characters of text and sends the rest as `STAMP+rest`. */
+const SPLOGGER_CUT = 799;
+
+/** A second program's events (the smtpd side) plugged into the same pass. */
+export interface SidePlugin<E> {
+  readonly parse: TextParser<E>;
+  push(at: number, host: string, stream: string, ev: E): void;
+}
+
+export interface PipelineOptions<E> {
+  readonly host: string;                 // for lines that do not name one (multilog)
+  readonly zone: ZoneResolver;
+  readonly format?: Framing | undefined; // undefined: detect per line
+  readonly side?: SidePlugin<E> | undefined;
+  readonly commitLines?: number;         // commit after this many lines…
+  readonly commitMs?: number;            // …or this much wall time, whichever first
+}
+
+export interface ReaderState {
+  // per stream: the newest stamp taken, and the texts taken at exactly that stamp
+  readonly hwm: Record<string, { us: number; texts: string[] }>;
+}
+
+export interface CommitBatch {
+  readonly output: Output;
+  readonly unknowns: readonly UnknownLine[];
+  readonly correlator: CorrelatorSnapshot;
+  readonly reader: ReaderState;
+  readonly final: boolean;
+}
+
+export interface IngestSink {
+  /** True when this very file was read to its end before: it is skipped. */
+  alreadyRead?(f: InputFile): boolean;
+  commit(b: CommitBatch): void;
+}
+
+export interface IngestStats {
+  lines: number;
+  sendEvents: number;
+  sideEvents: number;
+  unknown: number;
+  duplicates: number;     // lines at or before what was already ingested from that stream
+  joined: number;         // splogger continuations joined to their line
+  skippedFiles: number;
+  files: number;
+}
+
+interface Item { raw: string; lineNo: number; file: InputFile; frame: Frame; at: number | null }
+
+export class Pipeline<E> {
+  readonly correlator: Correlator;
+  readonly stats: IngestStats = { lines: 0, sendEvents: 0, sideEvents: 0, unknown: 0, duplicates: 0, joined: 0, skippedFiles: 0, files: 0 };
+  readonly #opts: PipelineOptions<E>;
+  readonly #hwm: Map<string, { us: number; texts: string[] }>;
+  #unknowns: UnknownLine[] = [];
+
+  constructor(opts: PipelineOptions<E>, correlator?: CorrelatorSnapshot, reader?: ReaderState) {
+    this.#opts = opts;
+    this.correlator = correlator === undefined ? new Correlator() : Correlator.restore(correlator);
+    this.#hwm = new Map(Object.entries(reader?.hwm ?? {}));
+  }
+
+  /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
+  async run(groups: readonly (readonly InputFile[])[], sink: IngestSink): Promise<IngestStats> {
+    const sources = groups.map((g) => this.#readGroup(g, sink));
+    const commitLines = this.#opts.commitLines ?? 50_000;
+    const commitMs = this.#opts.commitMs ?? 1000;
+    let since = 0;
+    let last = Date.now();
+    for await (const batch of mergeByTime(sources)) {
+      for (let i = 0; i < batch.length; i++) this.#take(batch[i]!);
+      since += batch.length;
+      if (since >= commitLines || Date.now() - last >= commitMs) {
+        sink.commit(this.#commitBatch(false));
+        since = 0;
+        last = Date.now();
+      }
+    }
+    sink.commit(this.#commitBatch(true));
+    return this.stats;
+  }
+
+  #commitBatch(final: boolean): CommitBatch {
+    const hwm: Record<string, { us: number; texts: string[] }> = {};
+    for (const [k, v] of this.#hwm) hwm[k] = v;
+    const unknowns = this.#unknowns;
+    this.#unknowns = [];
+    return { output: this.correlator.drain(), unknowns, correlator: this.correlator.snapshot(), reader: { hwm }, final };
+  }
+
+  /** One merged line: dedupe against what this stream already gave, then hand to its consumer. */
+  #take(it: Item): void {
+    const f = it.frame;
+    const host = f.host ?? this.#opts.host;
+    const text = f.text;
+    const p = parseText(text, this.#opts.side?.parse);
+    const stream = p.send !== undefined ? `send@${host}` : `${it.file.stream}/${f.tag ?? ''}@${host}`;
+    if (it.at !== null && f.stamp !== undefined && this.#seen(stream, f.stamp.us, text)) {
+      this.stats.duplicates++;
+      return;
+    }
+    const at = it.at ?? 0;
+    if (p.send !== undefined) {
+      this.stats.sendEvents++;
+      this.correlator.push(at, host, p.send as SendEvent);
+    } else if (p.other !== undefined) {
+      this.stats.sideEvents++;
+      this.#opts.side!.push(at, host, stream, p.other);
+    } else {
+      this.stats.unknown++;
+      this.#unknowns.push({ source: it.file.path === '-' ? it.file.stream : it.file.path, lineNo: it.lineNo, at: it.at, raw: it.raw });
+    }
+  }
+
+  #seen(stream: string, us: number, text: string): boolean {
+    const h = this.#hwm.get(stream);
+    if (h === undefined) {
+      this.#hwm.set(stream, { us, texts: [text] });
+      return false;
+    }
+    if (us < h.us) return true;
+    if (us === h.us) {
+      if (h.texts.includes(text)) return true;
+      h.texts.push(text);
+      return false;
+    }
+    h.us = us;
+    h.texts.length = 0;
+    h.texts.push(text);
+    return false;
+  }
+
+  async *#readGroup(files: readonly InputFile[], sink: IngestSink): AsyncGenerator<Item[]> {
+    let lastAt: number | null = null;
+    for (const file of files) {
+      if (sink.alreadyRead?.(file) === true) {
+        this.stats.skippedFiles++;
+        continue;
+      }
+      this.stats.files++;
+      const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
+      let lineNo = 0;
+      // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
+      const held = new Map<string, Item>();
+      for await (const lines of lineBatches(openInput(file), file.path === '-' ? 'standard input' : file.path)) {
+        const out: Item[] = [];
+        for (let i = 0; i < lines.length; i++) {
+          const raw = lines[i]!;
+          lineNo++;
+          this.stats.lines++;
+          let frame = frameLine(raw, ctx);
+          if (frame.framing === 'none' && raw.length > 30) {
+            const parts = splitGlued(raw);
+            if (parts !== undefined) {
+              // Two lines glued by a lost newline: take both, in order.
+              const first = frameLine(parts[0], ctx);
+              if (first.stamp !== undefined) lastAt = first.stamp.us;
+              out.push({ raw: parts[0], lineNo, file, frame: first, at: first.stamp?.us ?? lastAt });
+              frame = frameLine(parts[1], ctx);
+            }
+          }
+          if (frame.stamp !== undefined) lastAt = frame.stamp.us;
+          const hk = frame.tag === undefined ? '' : `${frame.host ?? ''}|${frame.tag}`;
+          if (frame.continued) {
+            const h = held.get(hk);
+            if (h !== undefined) {
+              held.delete(hk);
+              this.stats.joined++;
+              h.frame = { ...h.frame, text: h.frame.text + frame.text };
+              h.raw = h.raw + '\n' + raw;
+              out.push(h);
+              continue;
+            }
+          } else {
+            const h = held.get(hk);
+            if (h !== undefined) { held.delete(hk); out.push(h); }
+          }
+          const item: Item = { raw, lineNo, file, frame, at: frame.stamp?.us ?? lastAt };
+          if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
+            held.set(hk, item);
+          } else {
+            out.push(item);
+          }
+        }
+        if (out.length > 0) yield out;
+      }
+      if (held.size > 0) yield [...held.values()];
+    }
+  }
+}
+
+/** k-way merge of time-ordered sources; lines without a time go out as soon as they are seen. */
+async function* mergeByTime(sources: AsyncGenerator<Item[]>[]): AsyncGenerator<Item[]> {
+  if (sources.length === 1) {
+    yield* sources[0]!;
+    return;
+  }
+  interface Head { gen: AsyncGenerator<Item[]>; buf: Item[]; i: number; done: boolean }
+  const heads: Head[] = [];
+  for (const gen of sources) {
+    const h: Head = { gen, buf: [], i: 0, done: false };
+    heads.push(h);
+  }
+  const refill = async (h: Head): Promise<void> => {
+    while (!h.done && h.i >= h.buf.length) {
+      const r = await h.gen.next();
+      if (r.done === true) h.done = true;
+      else { h.buf = r.value; h.i = 0; }
+    }
+  };
+  for (const h of heads) await refill(h);
+  let out: Item[] = [];
+  for (;;) {
+    let best: Head | undefined;
+    let bestAt = Infinity;
+    for (const h of heads) {
+      if (h.i >= h.buf.length) continue;
+      const at = h.buf[h.i]!.at ?? -Infinity;
+      if (at < bestAt || best === undefined) { best = h; bestAt = at; }
+    }
+    if (best === undefined) break;
+    out.push(best.buf[best.i++]!);
+    if (best.i >= best.buf.length) {
+      if (out.length > 0) { yield out; out = []; }
+      await refill(best);
+    } else if (out.length >= 4096) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}

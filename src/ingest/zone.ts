@@ -1,0 +1,43 @@
+// Zone-less local times (tai64nlocal, RFC 3164) → UTC offsets, through luxon once per local hour.
+
+import { IANAZone } from 'luxon';
+import type { ZoneResolver } from '../../parsers/timestamp.js';
+import { QtraceError } from '../util/errors.js';
+
+const HOUR_MS = 3_600_000;
+
+export function zoneResolver(name: string | undefined): ZoneResolver {
+  const zoneName = name ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = IANAZone.create(zoneName);
+  if (!zone.isValid) throw new QtraceError('BAD_TZ', `unknown time zone: ${zoneName}`, 'use an IANA name such as Europe/Berlin or UTC');
+  const cache = new Map<number, number>();
+  return {
+    offsetMinutes(localAsUtcMs: number): number {
+      const hour = Math.floor(localAsUtcMs / HOUR_MS);
+      let off = cache.get(hour);
+      if (off === undefined) {
+        // The offset at the UTC instant one naive guess away; correct except inside a DST gap/fold.
+        const guess = zone.offset(localAsUtcMs);
+        off = zone.offset(localAsUtcMs - guess * 60_000);
+        cache.set(hour, off);
+      }
+      return off;
+    },
+  };
+}
+
+/** RFC 3164 has no year: start from a reference date (file mtime, else now) and roll at Dec → Jan. */
+export function yearGuesser(reference: Date): (month: number) => number {
+  let year = reference.getUTCFullYear();
+  let last = -1;
+  const refMonth = reference.getUTCMonth() + 1;
+  return (month: number): number => {
+    if (last === -1) {
+      if (month > refMonth) year--; // a log line cannot come from the future
+    } else if (month < last && last - month > 6) {
+      year++;
+    }
+    last = month;
+    return year;
+  };
+}

@@ -1,0 +1,119 @@
+// The SQLite sink: writes what the correlator drained. Statements are prepared once; the caller
+// wraps each batch (data + state) in one transaction, so a kill loses nothing and duplicates nothing.
+
+import type { Output } from '../correlate/correlator.js';
+import type { Timeline } from '../correlate/timeline.js';
+import type { Db } from './db.js';
+
+export interface UnknownLine { readonly source: string; readonly lineNo: number; readonly at: number | null; readonly raw: string }
+
+export interface FileRecord {
+  readonly path: string; readonly identity: string; readonly size: number; readonly lines: number;
+  readonly lastUs: number | null;
+}
+
+const b = (v: boolean): number => (v ? 1 : 0);
+
+export class StoreWriter {
+  readonly #db: Db;
+  readonly #upsertMsg;
+  readonly #delDeliveries;
+  readonly #insDelivery;
+  readonly #delRecipients;
+  readonly #insRecipient;
+  readonly #insLink;
+  readonly #insOrphan;
+  readonly #insNotice;
+  readonly #insStatus;
+  readonly #insUnknown;
+  readonly #putState;
+  readonly #getState;
+  readonly #putFile;
+  readonly #getFile;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#upsertMsg = db.prepare(`INSERT INTO messages
+      (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET queued_us = excluded.queued_us, ended_us = excluded.ended_us,
+        partial = excluded.partial, lost = excluded.lost, bytes = excluded.bytes, sender = excluded.sender,
+        qp = excluded.qp, uid = excluded.uid, bounce_qp = excluded.bounce_qp, triple_bounce = excluded.triple_bounce
+      RETURNING id`).pluck();
+    this.#delDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ?');
+    this.#insDelivery = db.prepare(`INSERT INTO deliveries
+      (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip, too_long)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#delRecipients = db.prepare('DELETE FROM recipients WHERE message_id = ?');
+    this.#insRecipient = db.prepare(`INSERT INTO recipients (message_id, seq, recipient, channel, outcome, attempts)
+      VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_key, to_key, qp) VALUES (?, ?, ?, ?)');
+    this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason)
+      VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#insNotice = db.prepare('INSERT OR IGNORE INTO notices (host, at_us, level, text) VALUES (?, ?, ?, ?)');
+    this.#insStatus = db.prepare(`INSERT OR IGNORE INTO send_status
+      (host, at_us, local, local_max, remote, remote_max, exitasap) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.#insUnknown = db.prepare('INSERT OR IGNORE INTO unknown_lines (source, line_no, at_us, raw) VALUES (?, ?, ?, ?)');
+    this.#putState = db.prepare('INSERT INTO state (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json');
+    this.#getState = db.prepare('SELECT json FROM state WHERE name = ?').pluck();
+    this.#putFile = db.prepare(`INSERT INTO ingested_files (path, identity, size, lines, last_us, done_at)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path, identity) DO UPDATE SET size = excluded.size,
+      lines = excluded.lines, last_us = excluded.last_us, done_at = excluded.done_at`);
+    this.#getFile = db.prepare('SELECT size FROM ingested_files WHERE path = ? AND identity = ?').pluck();
+  }
+
+  /** Runs fn in one transaction (BEGIN IMMEDIATE: a second writer waits instead of failing late). */
+  transaction(fn: () => void): void {
+    this.#db.transaction(fn).immediate();
+  }
+
+  timeline(t: Timeline): void {
+    const id = this.#upsertMsg.get(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
+      t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce)) as number;
+    this.#delDeliveries.run(id);
+    const ds = t.deliveries;
+    for (let i = 0; i < ds.length; i++) {
+      const d = ds[i]!;
+      this.#insDelivery.run(id, i, d.run, d.did, d.channel, d.to, d.started, d.finished, d.result, d.reason,
+        d.smtpCode, d.dsn, d.remoteIp, b(d.tooLong));
+    }
+    this.#delRecipients.run(id);
+    const rs = t.recipients;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      this.#insRecipient.run(id, i, r.to, r.channel, r.outcome, r.attempts);
+    }
+  }
+
+  output(o: Output): void {
+    for (const t of o.timelines) this.timeline(t);
+    for (const l of o.links) this.#insLink.run(l.kind, l.from, l.to, l.qp);
+    for (const r of o.orphans) this.#insOrphan.run(r.host, r.run, r.did, r.at, r.result, r.reason);
+    for (const n of o.notices) this.#insNotice.run(n.host, n.at, n.level, n.text);
+    for (const s of o.statuses) {
+      this.#insStatus.run(s.host, s.at, s.local, s.localMax, s.remote, s.remoteMax, b(s.exitasap));
+    }
+  }
+
+  unknown(u: UnknownLine): void {
+    this.#insUnknown.run(u.source, u.lineNo, u.at, u.raw);
+  }
+
+  putState(name: string, value: unknown): void {
+    this.#putState.run(name, JSON.stringify(value));
+  }
+
+  getState<T>(name: string): T | undefined {
+    const j = this.#getState.get(name) as string | undefined;
+    return j === undefined ? undefined : (JSON.parse(j) as T);
+  }
+
+  fileDone(f: FileRecord): void {
+    this.#putFile.run(f.path, f.identity, f.size, f.lines, f.lastUs, new Date().toISOString());
+  }
+
+  /** Bytes already read of this file (same path and first line), or undefined. */
+  fileSize(path: string, identity: string): number | undefined {
+    return this.#getFile.get(path, identity) as number | undefined;
+  }
+}
