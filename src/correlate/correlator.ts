@@ -5,8 +5,13 @@
 import type { SendEvent } from '../../parsers/events.js';
 import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
 
-/** How far apart (log time) a qp may be matched: pids wrap, so links are only trusted nearby. */
-export const QP_WINDOW_US = 300 * 1_000_000;
+/**
+ * How far apart (log time) a qp may be matched. Pids wrap fast on a busy host (every ~30 s in the
+ * lab's volume run), and the lines that link are written milliseconds apart, so keep these short.
+ */
+export const QP_WINDOW_US = 60 * 1_000_000;
+/** A forwarded copy's `info msg` may precede the forward's delivery line: by this much at most. */
+export const INFO_BEFORE_US = 10 * 1_000_000;
 
 export type LinkKind = 'bounce' | 'forward';
 
@@ -201,7 +206,7 @@ export class Correlator {
         this.#notices.push({ host, at, level: 'alert', text: ev.text });
         break;
     }
-    if (at - this.#lastPurge > QP_WINDOW_US) this.#purge(at);
+    if (at - this.#lastPurge > INFO_BEFORE_US) this.#purge(at);
   }
 
   #open(h: HostState, host: string, msg: number, at: number, partial: boolean): Timeline {
@@ -249,13 +254,16 @@ export class Correlator {
         return;
       }
     }
+    this.#recentInfo.delete(k); // re-insert: keeps the map in time order for #purge
     this.#recentInfo.set(k, { key: t.key, at });
   }
 
   #want(host: string, key: string, qp: number, at: number, kind: LinkKind): void {
     const k = `${host}|${qp}`;
-    const seen = this.#recentInfo.get(k);
-    if (seen !== undefined && at - seen.at <= QP_WINDOW_US && seen.key !== key) {
+    // A bounce's own `info msg` always comes after `bounce msg` (qmail-send logs the injection
+    // before it scans todo/), so an earlier info with that qp is a pid reuse. Forwards race.
+    const seen = kind === 'forward' ? this.#recentInfo.get(k) : undefined;
+    if (seen !== undefined && at - seen.at <= INFO_BEFORE_US && seen.key !== key) {
       this.#recentInfo.delete(k);
       this.#links.push({ kind, from: key, to: seen.key, qp });
       return;
@@ -265,9 +273,9 @@ export class Correlator {
 
   #purge(now: number): void {
     this.#lastPurge = now;
-    for (const m of [this.#recentInfo, this.#wanted]) {
+    for (const [m, window] of [[this.#recentInfo, INFO_BEFORE_US], [this.#wanted, QP_WINDOW_US]] as const) {
       for (const [k, e] of m) {
-        if (now - e.at <= QP_WINDOW_US) break; // insertion order is time order
+        if (now - e.at <= window) break; // insertion order is time order
         m.delete(k);
       }
     }

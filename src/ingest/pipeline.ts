@@ -34,6 +34,16 @@ export interface ReaderState {
   readonly hwm: Record<string, { us: number; texts: string[] }>;
 }
 
+/** The high-water mark of one stream; `from` says which input (of this run) gave each text. */
+interface Mark { us: number; texts: string[]; from: number[] }
+
+/** Inputs of earlier runs: whatever they gave is already stored. */
+const EARLIER = -1;
+
+interface ReaderStateIn {
+  readonly hwm: Record<string, { us: number; texts: string[] }>;
+}
+
 export interface CommitBatch {
   readonly output: Output;
   readonly unknowns: readonly UnknownLine[];
@@ -59,24 +69,26 @@ export interface IngestStats {
   files: number;
 }
 
-interface Item { raw: string; lineNo: number; file: InputFile; frame: Frame; at: number | null }
+interface Item { raw: string; lineNo: number; file: InputFile; group: number; frame: Frame; at: number | null }
 
 export class Pipeline<E> {
   readonly correlator: Correlator;
   readonly stats: IngestStats = { lines: 0, sendEvents: 0, sideEvents: 0, unknown: 0, duplicates: 0, joined: 0, skippedFiles: 0, files: 0 };
   readonly #opts: PipelineOptions<E>;
-  readonly #hwm: Map<string, { us: number; texts: string[] }>;
+  readonly #hwm = new Map<string, Mark>();
   #unknowns: UnknownLine[] = [];
 
-  constructor(opts: PipelineOptions<E>, correlator?: CorrelatorSnapshot, reader?: ReaderState) {
+  constructor(opts: PipelineOptions<E>, correlator?: CorrelatorSnapshot, reader?: ReaderStateIn) {
     this.#opts = opts;
     this.correlator = correlator === undefined ? new Correlator() : Correlator.restore(correlator);
-    this.#hwm = new Map(Object.entries(reader?.hwm ?? {}));
+    for (const [k, v] of Object.entries(reader?.hwm ?? {})) {
+      this.#hwm.set(k, { us: v.us, texts: [...v.texts], from: v.texts.map(() => EARLIER) });
+    }
   }
 
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
   async run(groups: readonly (readonly InputFile[])[], sink: IngestSink): Promise<IngestStats> {
-    const sources = groups.map((g) => this.#readGroup(g, sink));
+    const sources = groups.map((g, i) => this.#readGroup(g, i, sink));
     const commitLines = this.#opts.commitLines ?? 50_000;
     const commitMs = this.#opts.commitMs ?? 1000;
     let since = 0;
@@ -96,7 +108,7 @@ export class Pipeline<E> {
 
   #commitBatch(final: boolean): CommitBatch {
     const hwm: Record<string, { us: number; texts: string[] }> = {};
-    for (const [k, v] of this.#hwm) hwm[k] = v;
+    for (const [k, v] of this.#hwm) hwm[k] = { us: v.us, texts: v.texts };
     const unknowns = this.#unknowns;
     this.#unknowns = [];
     return { output: this.correlator.drain(), unknowns, correlator: this.correlator.snapshot(), reader: { hwm }, final };
@@ -109,7 +121,7 @@ export class Pipeline<E> {
     const text = f.text;
     const p = parseText(text, this.#opts.side?.parse);
     const stream = p.send !== undefined ? `send@${host}` : `${it.file.stream}/${f.tag ?? ''}@${host}`;
-    if (it.at !== null && f.stamp !== undefined && this.#seen(stream, f.stamp.us, text)) {
+    if (it.at !== null && f.stamp !== undefined && this.#seen(stream, f.stamp.us, text, it.group)) {
       this.stats.duplicates++;
       return;
     }
@@ -126,25 +138,35 @@ export class Pipeline<E> {
     }
   }
 
-  #seen(stream: string, us: number, text: string): boolean {
+  /**
+   * True when this stream already gave this line: older than its mark, or the same text at the
+   * mark's very stamp from another input (or an earlier run). One input may repeat a line at one
+   * stamp (multilog stamps in µs), so its own repeats are kept.
+   */
+  #seen(stream: string, us: number, text: string, group: number): boolean {
     const h = this.#hwm.get(stream);
     if (h === undefined) {
-      this.#hwm.set(stream, { us, texts: [text] });
+      this.#hwm.set(stream, { us, texts: [text], from: [group] });
       return false;
     }
     if (us < h.us) return true;
     if (us === h.us) {
-      if (h.texts.includes(text)) return true;
+      for (let i = 0; i < h.texts.length; i++) {
+        if (h.texts[i] === text && h.from[i] !== group) return true;
+      }
       h.texts.push(text);
+      h.from.push(group);
       return false;
     }
     h.us = us;
     h.texts.length = 0;
+    h.from.length = 0;
     h.texts.push(text);
+    h.from.push(group);
     return false;
   }
 
-  async *#readGroup(files: readonly InputFile[], sink: IngestSink): AsyncGenerator<Item[]> {
+  async *#readGroup(files: readonly InputFile[], group: number, sink: IngestSink): AsyncGenerator<Item[]> {
     let lastAt: number | null = null;
     for (const file of files) {
       if (sink.alreadyRead?.(file) === true) {
@@ -169,7 +191,7 @@ export class Pipeline<E> {
               // Two lines glued by a lost newline: take both, in order.
               const first = frameLine(parts[0], ctx);
               if (first.stamp !== undefined) lastAt = first.stamp.us;
-              out.push({ raw: parts[0], lineNo, file, frame: first, at: first.stamp?.us ?? lastAt });
+              out.push({ raw: parts[0], lineNo, file, group, frame: first, at: first.stamp?.us ?? lastAt });
               frame = frameLine(parts[1], ctx);
             }
           }
@@ -189,7 +211,7 @@ export class Pipeline<E> {
             const h = held.get(hk);
             if (h !== undefined) { held.delete(hk); out.push(h); }
           }
-          const item: Item = { raw, lineNo, file, frame, at: frame.stamp?.us ?? lastAt };
+          const item: Item = { raw, lineNo, file, group, frame, at: frame.stamp?.us ?? lastAt };
           if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
             held.set(hk, item);
           } else {
