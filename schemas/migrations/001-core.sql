@@ -1,9 +1,9 @@
 -- qtrace store, version 1: qmail-send timelines.
--- Times are unix microseconds (INTEGER). Keys are stable across reruns: host:msg:first-seen-µs.
+-- Times are unix microseconds (INTEGER). Keys are stable across reruns: host:first-seen-µs:msg.
 
 CREATE TABLE messages (
   id            INTEGER PRIMARY KEY,
-  key           TEXT    NOT NULL UNIQUE,      -- host:msg:first_us, the timeline's public id
+  key           TEXT    NOT NULL UNIQUE,      -- host:first_us:msg, the timeline's public id
   host          TEXT    NOT NULL,
   msg           INTEGER NOT NULL,             -- qmail's message id (an inode number: reused!)
   first_us      INTEGER NOT NULL,             -- first line seen for this message
@@ -21,9 +21,9 @@ CREATE TABLE messages (
 CREATE INDEX messages_host_msg ON messages (host, msg);
 CREATE INDEX messages_qp       ON messages (host, qp);
 CREATE INDEX messages_first    ON messages (first_us);
-CREATE INDEX messages_sender   ON messages (sender);
 
--- One row per delivery attempt, in order (seq) within its message.
+-- One row per delivery attempt, in order (seq) within its message. The latest attempt of each
+-- recipient (last = 1) carries that recipient's outcome: see the recipients view.
 CREATE TABLE deliveries (
   message_id  INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
   seq         INTEGER NOT NULL,
@@ -39,21 +39,18 @@ CREATE TABLE deliveries (
   dsn         TEXT,                           -- enhanced status x.y.z
   remote_ip   TEXT,
   too_long    INTEGER NOT NULL DEFAULT 0,     -- "in the queue too long"
+  rcpt        INTEGER NOT NULL,               -- which recipient of the message (0, 1, …)
+  last        INTEGER NOT NULL,               -- 1: the recipient's latest attempt
+  outcome     TEXT CHECK (outcome IN ('delivered', 'failed', 'deferred', 'pending')), -- on last = 1
+  attempts    INTEGER,                        -- on last = 1
   PRIMARY KEY (message_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX deliveries_recipient ON deliveries (recipient COLLATE NOCASE);
+CREATE INDEX deliveries_recipient ON deliveries (recipient COLLATE NOCASE) WHERE last = 1;
 
 -- Per recipient: the final word of its attempts.
-CREATE TABLE recipients (
-  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
-  seq        INTEGER NOT NULL,
-  recipient  TEXT    NOT NULL,
-  channel    TEXT    NOT NULL,
-  outcome    TEXT    NOT NULL CHECK (outcome IN ('delivered', 'failed', 'deferred', 'pending')),
-  attempts   INTEGER NOT NULL,
-  PRIMARY KEY (message_id, seq)
-) WITHOUT ROWID;
-CREATE INDEX recipients_recipient ON recipients (recipient COLLATE NOCASE);
+CREATE VIEW recipients AS
+  SELECT message_id, rcpt AS seq, recipient, channel, outcome, attempts
+  FROM deliveries WHERE last = 1;
 
 -- bounce: original → bounce message; forward: original → forwarded copy. By key, so either side
 -- may be stored first.
@@ -86,7 +83,7 @@ CREATE TABLE unknown_lines (
   PRIMARY KEY (source, line_no, raw)
 ) WITHOUT ROWID;
 
--- qmail-send `status:` samples (concurrency over time).
+-- qmail-send `status:` lines, one row per host and second: the peak deliveries running in it.
 CREATE TABLE send_status (
   host       TEXT    NOT NULL,
   at_us      INTEGER NOT NULL,

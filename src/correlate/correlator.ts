@@ -38,6 +38,7 @@ export interface Notice {
   readonly text: string;
 }
 
+/** qmail-send's concurrency: the peak of one second. */
 export interface StatusSample {
   readonly host: string; readonly at: number; readonly local: number; readonly localMax: number;
   readonly remote: number; readonly remoteMax: number; readonly exitasap: boolean;
@@ -55,6 +56,7 @@ export interface Output {
 interface InFlight { t: Timeline; d: Delivery }
 
 interface HostState {
+  status: { -readonly [K in keyof StatusSample]: StatusSample[K] } | undefined; // this second's peak
   run: number;
   lastDid: number;
   open: Map<number, Timeline>;            // msg id → its current incarnation
@@ -102,7 +104,7 @@ export class Correlator {
   #host(host: string): HostState {
     let h = this.#hosts.get(host);
     if (h === undefined) {
-      h = { run: 1, lastDid: 0, open: new Map(), inflight: new Map() };
+      h = { status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map() };
       this.#hosts.set(host, h);
     }
     return h;
@@ -131,7 +133,7 @@ export class Correlator {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         const d: Delivery = {
           run: h.run, did: ev.did, channel: ev.channel, to: ev.to, started: at, finished: null, result: null,
-          reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false,
+          reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false, rcpt: 0,
         };
         t.deliveries.push(d);
         h.inflight.set(ev.did, { t, d });
@@ -187,8 +189,19 @@ export class Correlator {
         break;
       }
       case 'status': {
-        this.#statuses.push({ host, at, local: ev.local, localMax: ev.localMax, remote: ev.remote,
-          remoteMax: ev.remoteMax, exitasap: ev.exitasap });
+        // One sample per second (its peaks): a status line follows every start and every result.
+        const sec = at - (at % 1_000_000);
+        const st = h.status;
+        if (st !== undefined && st.at === sec) {
+          if (ev.local > st.local) st.local = ev.local;
+          if (ev.remote > st.remote) st.remote = ev.remote;
+          st.localMax = ev.localMax; st.remoteMax = ev.remoteMax;
+          st.exitasap ||= ev.exitasap;
+        } else {
+          if (st !== undefined) this.#statuses.push(st);
+          h.status = { host, at: sec, local: ev.local, localMax: ev.localMax, remote: ev.remote,
+            remoteMax: ev.remoteMax, exitasap: ev.exitasap };
+        }
         // A startup line (0 running) while we still hold running deliveries: qmail-send was
         // restarted without a `status: exiting` we could see (killed, or the line was lost).
         if (ev.local + ev.remote === 0 && !ev.exitasap && h.inflight.size > 0) {
@@ -282,7 +295,12 @@ export class Correlator {
   }
 
   /** What changed since the last call. Closed timelines leave memory here. */
-  drain(): Output {
+  drain(final = false): Output {
+    if (final) {
+      for (const h of this.#hosts.values()) {
+        if (h.status !== undefined) { this.#statuses.push(h.status); h.status = undefined; }
+      }
+    }
     const timelines = [...this.#dirty];
     for (const t of timelines) t.recipients = recipientsOf(t.deliveries);
     this.#dirty = new Set();

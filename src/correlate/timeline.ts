@@ -18,6 +18,7 @@ export interface Delivery {
   dsn: string | null;
   remoteIp: string | null;
   tooLong: boolean;
+  rcpt: number;                // index of its recipient in Timeline.recipients
 }
 
 export interface Recipient {
@@ -25,10 +26,11 @@ export interface Recipient {
   channel: Channel;
   outcome: Outcome;
   attempts: number;
+  last: number;                // index in deliveries of its latest attempt
 }
 
 export interface Timeline {
-  key: string;                 // host:msg:first-seen-µs — stable across reruns
+  key: string;                 // host:first-seen-µs:msg — stable across reruns, in time order
   host: string;
   msg: number;
   firstSeen: number;           // µs of the first line seen for it
@@ -48,7 +50,7 @@ export interface Timeline {
 
 export function newTimeline(host: string, msg: number, at: number, partial: boolean): Timeline {
   return {
-    key: `${host}:${msg}:${at}`, host, msg, firstSeen: at, queued: partial ? null : at, ended: null,
+    key: `${host}:${at}:${msg}`, host, msg, firstSeen: at, queued: partial ? null : at, ended: null,
     partial, lost: false, bytes: null, from: null, qp: null, uid: null, bounceQp: null,
     tripleBounce: false, deliveries: [], recipients: [],
   };
@@ -64,19 +66,27 @@ const OUTCOME: Readonly<Record<DeliveryResult, Outcome>> = {
  * duplicated RCPT twice); otherwise it is a retry of the same recipient.
  */
 export function recipientsOf(deliveries: readonly Delivery[]): Recipient[] {
+  // also sets each delivery's `rcpt`
   const out: Recipient[] = [];
-  for (const d of deliveries) {
+  for (let i = 0; i < deliveries.length; i++) {
+    const d = deliveries[i]!;
     const outcome: Outcome = d.result === null ? 'pending' : OUTCOME[d.result];
-    let r: Recipient | undefined;
-    for (let i = out.length - 1; i >= 0; i--) {
-      const c = out[i]!;
+    let r = -1;
+    for (let j = out.length - 1; j >= 0; j--) {
+      const c = out[j]!;
       if (c.to === d.to && c.channel === d.channel) {
-        if (c.outcome === 'deferred') r = c;
+        if (c.outcome === 'deferred') r = j;
         break;
       }
     }
-    if (r === undefined) out.push({ to: d.to, channel: d.channel, outcome, attempts: 1 });
-    else { r.outcome = outcome; r.attempts++; }
+    if (r < 0) {
+      d.rcpt = out.length;
+      out.push({ to: d.to, channel: d.channel, outcome, attempts: 1, last: i });
+    } else {
+      const c = out[r]!;
+      c.outcome = outcome; c.attempts++; c.last = i;
+      d.rcpt = r;
+    }
   }
   return out;
 }

@@ -123,9 +123,9 @@ function duplicateNote(notes: Notes, map: ConstMap, hit: MapEntry, file: string)
   if (dup) notes.add('note', `"${hit.key}" is listed on lines ${dup.lines.join(', ')}; qmail uses the last one`, ref(file, hit.line));
 }
 
-function markOf(notes: Notes, failed: boolean): Mark {
+function markOf(notes: Notes, failed: boolean, lines: readonly QmailLine[] = []): Mark {
   if (failed) return 'fail';
-  return notes.worst === 'warn' || notes.worst === 'fail' ? 'warn' : 'ok';
+  return notes.worst === 'warn' || notes.worst === 'fail' || lines.some((l) => l.level === 'warn' || l.level === 'fail') ? 'warn' : 'ok';
 }
 
 // ---------------------------------------------------------------- step 1: qmail-smtpd
@@ -201,13 +201,19 @@ function stepSmtp(ctx: WalkContext, input: string): SmtpOut {
     notes.add('fail', `cannot read ${rcptPath} (${rcpthosts.errno ?? 'error'}): if qmail-smtpd cannot either, it answers every session with 421`, ref(rcptPath));
     return make(false, 'not-listed', 'fail', `control/rcpthosts is unreadable (${rcpthosts.errno ?? 'error'})`, ref(rcptPath), '421 unable to read controls (#4.3.0)');
   }
-  if (cdbTrouble !== null) return make(false, 'not-listed', 'fail', 'control/morercpthosts.cdb is corrupt', ref(ctl(ctx, 'morercpthosts.cdb')), '421 unable to read controls (#4.3.0)');
+  if (cdbTrouble !== null) {
+    const at = ref(ctl(ctx, 'morercpthosts.cdb'));
+    return make(false, 'not-listed', 'fail', 'control/morercpthosts.cdb is corrupt', at, '421 unable to read controls (#4.3.0)');
+  }
   if (rcpthosts.status === 'missing') {
     notes.add('warn', 'control/rcpthosts is missing: qmail-smtpd accepts mail for every domain from everyone — an open relay', ref(rcptPath));
     return make(true, 'no-rcpthosts', 'warn', 'accepted: there is no control/rcpthosts, so qmail-smtpd accepts any recipient (open relay!)', ref(rcptPath), '250 ok');
   }
   if (ctx.relayclient) {
-    notes.add('note', matched ? `without RELAYCLIENT it would be accepted too (${matched.by} lists ${matched.key})` : 'without RELAYCLIENT it would be refused: the domain is not in rcpthosts', matched?.at ?? null);
+    const without = matched
+      ? `without RELAYCLIENT it would be accepted too (${matched.by} lists ${matched.key})`
+      : 'without RELAYCLIENT it would be refused: the domain is not in rcpthosts';
+    notes.add('note', without, matched?.at ?? null);
     return make(true, 'relayclient', 'ok', 'accepted: RELAYCLIENT is set for the client (--relayclient), so qmail-smtpd does not consult rcpthosts', null, '250 ok');
   }
   if (host === null) {
@@ -216,7 +222,8 @@ function stepSmtp(ctx: WalkContext, input: string): SmtpOut {
   }
   if (matched) {
     const how = matched.key === host ? `${host} is listed` : `${host} matches the wildcard ${matched.key}`;
-    return make(true, matched.by, markOf(notes, false), `accepted: ${how} in ${matched.by === 'rcpthosts' ? 'control/rcpthosts' : 'control/morercpthosts.cdb'}`, matched.at, '250 ok');
+    const where = matched.by === 'rcpthosts' ? 'control/rcpthosts' : 'control/morercpthosts.cdb';
+    return make(true, matched.by, markOf(notes, false), `accepted: ${how} in ${where}`, matched.at, '250 ok');
   }
   notes.add('note', 'a client with RELAYCLIENT set (tcpserver rules) skips this check; --relayclient assumes that');
   relayRules(ctx, notes);
@@ -274,7 +281,7 @@ function rldef(ctx: WalkContext, name: string, me: ControlValue | null, def: str
   return { value: def, at: ref(ctl(ctx, name)), from: 'default' };
 }
 
-function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean): RouteOut {
+function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean, smtpAccepted: boolean): RouteOut {
   const notes = new Notes();
   const me = firstLine(ctx, 'me');
   let address = input;
@@ -285,7 +292,8 @@ function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean): RouteO
     const dh = rldef(ctx, 'defaulthost', me, 'defaulthost');
     const eh = rldef(ctx, 'envnoathost', me, 'envnoathost');
     address = `${input}@${dh.value}`;
-    notes.add('note', `no @: qmail-inject appends @${dh.value} (${dh.from === 'file' ? 'control/defaulthost' : dh.from === 'me' ? 'control/me, as there is no control/defaulthost' : 'no defaulthost and no me'})`, dh.at);
+    const from = dh.from === 'file' ? 'control/defaulthost' : dh.from === 'me' ? 'control/me, as there is no control/defaulthost' : 'no defaulthost and no me';
+    notes.add('note', `no @: qmail-inject appends @${dh.value} (${from})`, dh.at);
     if (eh.value !== dh.value)
       notes.add('warn', `mail that reaches qmail-send without @ by another way (SMTP, qmail-queue) gets @${eh.value} from envnoathost instead`, eh.at);
   }
@@ -317,7 +325,9 @@ function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean): RouteO
   unreadable(notes, vdoms);
 
   const base = { input, address, domain };
-  const local = (via: RouteData['via'], rewritten: string, summary: string, by: SourceRef, vdomKey: string | null = null, vdomPrefix: string | null = null): RouteOut => ({
+  const local = (via: RouteData['via'], rewritten: string, summary: string, by: SourceRef, vdomKey: string | null = null, vdomPrefix: string | null = null): RouteOut => {
+    if (!smtpAccepted) notes.add('warn', `${domain} is delivered locally but is not in rcpthosts: mail for it from outside is refused (add it to control/rcpthosts)`);
+    return {
     step: {
       n: 2,
       kind: 'route',
@@ -329,7 +339,8 @@ function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean): RouteO
       data: { ...base, channel: 'local', via, vdomKey, vdomPrefix, rewritten, localPart: rewritten.slice(0, rewritten.lastIndexOf('@')), relay: null },
     },
     failure: null,
-  });
+    };
+  };
 
   // locals (if missing: control/me; if both are missing qmail-send does not start).
   let localsMap: ConstMap;
@@ -382,7 +393,8 @@ function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean): RouteO
       break;
     }
     const rewritten = `${hit.value}-${address}`;
-    return local('virtualdomains', rewritten, `virtual: virtualdomains maps ${what} to prefix "${hit.value}"; qmail-send delivers it locally as ${rewritten}`, ref(vdPath, hit.line), key, hit.value);
+    const summary = `virtual: virtualdomains maps ${what} to prefix "${hit.value}"; qmail-send delivers it locally as ${rewritten}`;
+    return local('virtualdomains', rewritten, summary, ref(vdPath, hit.line), hit.key, hit.value);
   }
 
   // Remote: qmail-remote's smtproutes lookup (domain, ".suffix"es, then "" for the default route).
@@ -408,7 +420,11 @@ function stepRoute(ctx: WalkContext, input: string, smtpListed: boolean): RouteO
     break;
   }
   if (smtpListed && !ctx.relayclient)
-    notes.add('warn', `${domain} is in rcpthosts but neither in locals nor in virtualdomains: qmail accepts mail for it from anyone and sends it on${relay ? '' : '; if its MX is this host, qmail bounces it ("listed as best-preference MX", #5.4.6)'}`);
+    notes.add(
+      'warn',
+      `${domain} is in rcpthosts but neither in locals nor in virtualdomains: qmail accepts mail for it from anyone and sends it on` +
+        (relay ? '' : '; if its MX is this host, qmail bounces it ("listed as best-preference MX", #5.4.6)'),
+    );
   const how = relay
     ? `via smtproutes to ${relay.host}:${relay.port}${relay.key === '' ? ' (the default route)' : ''}`
     : `to the MX of ${domain} (DNS is not checked here)`;
@@ -495,7 +511,7 @@ function parseNughde(hit: Hit): Nughde | null {
 const keyText = (key: Uint8Array): string => decodeUtf8(key).replace(/\0$/, '');
 const describe = (n: Nughde): string => `${n.user} (uid ${n.uid}, gid ${n.gid}, home ${n.home}), dash "${n.dash}", extension "${n.ext}"`;
 const sameNughde = (a: Nughde | null, b: Nughde | null): boolean =>
-  a !== null && b !== null && a.user === b.user && a.uid === b.uid && a.gid === b.gid && a.home === b.home && a.dash === b.dash && a.ext === b.ext;
+  a === null || b === null ? a === b : a.user === b.user && a.uid === b.uid && a.gid === b.gid && a.home === b.home && a.dash === b.dash && a.ext === b.ext;
 
 function assignGetter(assign: AssignFile): Getter {
   const entries = assign.entries.map((e) => ({ key: encodeUtf8(e.key), data: encodeUtf8(e.data) }));
@@ -610,8 +626,9 @@ function stepUser(ctx: WalkContext, local: string): UserOut {
   }
   if (!found.home.startsWith('/')) {
     notes.add('fail', `home "${found.home}" is not an absolute path: qmail-local exits with a usage error (permanent)`, decidedBy);
+    const summary = `home "${found.home}" is relative: qmail-local bounces`;
     return {
-      step: { n: 3, kind: 'user', title: 'User', mark: 'fail', summary: `home "${found.home}" is relative: qmail-local bounces`, decidedBy, findings: notes.list, data: { local, user, candidates } },
+      step: { n: 3, kind: 'user', title: 'User', mark: 'fail', summary, decidedBy, findings: notes.list, data: { local, user, candidates } },
       user,
       failure: { kind: 'bounce', message: 'qmail-local: usage: qmail-local [ -nN ] user homedir local dash ext domain sender aliasempty' },
     };
@@ -695,6 +712,8 @@ function analyseLines(ctx: WalkContext, user: ResolvedUser, text: string, forwar
     const push = (kind: QmailLine['kind'], target: string, resolved: string | null, level: Level, note: string): void => {
       lines.push({ n, text: t, kind, target, resolved, level, note });
     };
+    if (t.endsWith('\r'))
+      notes.add('warn', `line ${n} ends with a carriage return (DOS line ending): qmail-local keeps it as part of the instruction`, src ? ref(src, n) : null);
     const c = t[0];
     if (c === undefined) {
       if (idx === 0) {
@@ -767,11 +786,12 @@ function checkMaildir(ctx: WalkContext, user: ResolvedUser, target: string, dir:
   }
   if (missing.length || denied.length) {
     const why = [missing.length ? `${missing.join('/, ')}/ missing` : '', denied.length ? `${denied.join('/, ')}/ not writable by uid ${user.uid}` : ''].filter(Boolean).join('; ');
-    return { level: 'fail', note: `maildir ${target}: ${why} — qmail-local defers ("Temporary error on maildir delivery")`, failure: { kind: 'defer', message: 'Temporary error on maildir delivery. (#4.3.0)' } };
+    const failure: Failure = { kind: 'defer', message: 'Temporary error on maildir delivery. (#4.3.0)' };
+    return { level: 'fail', note: `maildir ${target}: ${why} — qmail-local defers ("Temporary error on maildir delivery")`, failure };
   }
   const cur = ctx.fs.stat(path.join(dir, 'cur'));
   if (isErr(cur) || cur.kind !== 'dir') return { level: 'warn', note: `maildir ${dir}: cur/ is missing — qmail delivers into new/, but mail readers need cur/`, failure: null };
-  return { level: 'ok', note: `maildir ${dir} (tmp/ new/ cur/ present)`, failure: null };
+  return { level: 'ok', note: `${dir} (tmp/ new/ cur/ present)`, failure: null };
 }
 
 function checkMbox(ctx: WalkContext, user: ResolvedUser, target: string, file: string): Check {
@@ -780,7 +800,7 @@ function checkMbox(ctx: WalkContext, user: ResolvedUser, target: string, file: s
   if (!isErr(st)) {
     if (st.kind === 'dir') return { level: 'fail', note: `mbox ${file} is a directory (a maildir line must end in "/") — qmail-local defers`, failure: open('EISDIR') };
     if (!can(st, user.uid, user.gid, 2)) return { level: 'fail', note: `mbox ${file} is not writable by uid ${user.uid} — qmail-local defers`, failure: open('EACCES') };
-    return { level: 'ok', note: `mbox ${file}`, failure: null };
+    return { level: 'ok', note: file, failure: null };
   }
   if (!notFound(st.errno)) return { level: 'warn', note: `mbox ${file}: cannot examine (${st.errno})`, failure: null };
   const dir = ctx.fs.stat(path.dirname(file));
@@ -788,7 +808,7 @@ function checkMbox(ctx: WalkContext, user: ResolvedUser, target: string, file: s
     return { level: 'fail', note: `mbox ${file}: its directory does not exist — qmail-local defers`, failure: open('ENOENT') };
   if (!can(dir, user.uid, user.gid, 3))
     return { level: 'fail', note: `mbox ${file} does not exist and uid ${user.uid} cannot create it — qmail-local defers`, failure: open('EACCES') };
-  return { level: 'ok', note: `mbox ${file} (does not exist yet; qmail-local creates it)`, failure: null };
+  return { level: 'ok', note: `${file} (does not exist yet; qmail-local creates it)`, failure: null };
 }
 
 function checkProgram(ctx: WalkContext, user: ResolvedUser, cmd: string): Check & { readonly resolved: string | null } {
@@ -798,10 +818,13 @@ function checkProgram(ctx: WalkContext, user: ResolvedUser, cmd: string): Check 
   const st = ctx.fs.stat(file);
   if (isErr(st)) {
     if (!notFound(st.errno)) return { level: 'warn', note: `${word}: cannot examine (${st.errno}); ${PROGRAM_EXITS}`, failure: null, resolved: file };
-    return { level: 'fail', note: `${word} does not exist: sh exits 127 and qmail-local defers on every try`, failure: { kind: 'defer', message: `${word}: not found (sh exit 127, temporary failure)` }, resolved: file };
+    const failure: Failure = { kind: 'defer', message: `${word}: not found (sh exit 127, temporary failure)` };
+    return { level: 'fail', note: `${word} does not exist: sh exits 127 and qmail-local defers on every try`, failure, resolved: file };
   }
-  if (st.kind !== 'file' || !can(st, user.uid, user.gid, 1))
-    return { level: 'fail', note: `${word} is not executable by uid ${user.uid}: sh exits 126 and qmail-local defers on every try`, failure: { kind: 'defer', message: `${word}: permission denied (sh exit 126, temporary failure)` }, resolved: file };
+  if (st.kind !== 'file' || !can(st, user.uid, user.gid, 1)) {
+    const failure: Failure = { kind: 'defer', message: `${word}: permission denied (sh exit 126, temporary failure)` };
+    return { level: 'fail', note: `${word} is not executable by uid ${user.uid}: sh exits 126 and qmail-local defers on every try`, failure, resolved: file };
+  }
   return { level: 'ok', note: PROGRAM_EXITS, failure: null, resolved: file };
 }
 
@@ -873,20 +896,50 @@ function stepDotQmail(ctx: WalkContext, user: ResolvedUser): DotQmailOut {
     }
   }
 
-  const base = { searched, file: chosen?.path ?? null, defaultEnv };
-  const title = '.qmail file';
   const forwardOnly = chosen !== null && (chosen.st.mode & 0o100) !== 0;
-  if (forwardOnly) notes.add('note', `${chosen?.name ?? ''} has its owner x bit set: forward-only (file and program lines defer)`, chosen ? ref(chosen.path) : null);
+  if (chosen && forwardOnly) notes.add('note', `${chosen.name} has its owner x bit set: forward-only (file and program lines defer)`, ref(chosen.path));
+  const chosenRef = chosen ? { path: chosen.path, st: chosen.st } : null;
+  const finish = (end: {
+    readonly mark: Mark;
+    readonly summary: string;
+    readonly decidedBy: SourceRef | null;
+    readonly delivers: string;
+    readonly failure?: Failure | null;
+    readonly defaultDelivery?: DefaultDelivery | null;
+    readonly usesDefaultDelivery?: boolean;
+    readonly lines?: readonly QmailLine[];
+  }): DotQmailOut => {
+    const usesDefaultDelivery = end.usesDefaultDelivery ?? false;
+    return {
+      step: {
+        n: 4,
+        kind: 'dotqmail',
+        title: '.qmail file',
+        mark: end.mark,
+        summary: end.summary,
+        decidedBy: end.decidedBy,
+        findings: notes.list,
+        data: {
+          searched,
+          file: chosen?.path ?? null,
+          defaultEnv,
+          forwardOnly: forwardOnly && !usesDefaultDelivery,
+          usesDefaultDelivery,
+          defaultDelivery: end.defaultDelivery ?? null,
+          lines: end.lines ?? [],
+        },
+      },
+      chosen: chosenRef,
+      openFailure,
+      failure: end.failure ?? null,
+      delivers: end.delivers,
+    };
+  };
 
   if (!chosen && user.dash !== '') {
     notes.add('fail', `none of ${names.join(', ')} exists in ${user.home}: qmail-local bounces ("${NO_MAILBOX}")`);
-    return {
-      step: { n: 4, kind: 'dotqmail', title, mark: 'fail', summary: `no .qmail file for extension "${user.ext}": bounce "${NO_MAILBOX}"`, decidedBy: null, findings: notes.list, data: { ...base, forwardOnly: false, usesDefaultDelivery: false, defaultDelivery: null, lines: [] } },
-      chosen: null,
-      openFailure: null,
-      failure: { kind: 'bounce', message: NO_MAILBOX },
-      delivers: '',
-    };
+    const summary = `no .qmail file for extension "${user.ext}": bounce "${NO_MAILBOX}"`;
+    return finish({ mark: 'fail', summary, decidedBy: null, delivers: '', failure: { kind: 'bounce', message: NO_MAILBOX } });
   }
 
   let text: string | null = null;
@@ -895,70 +948,47 @@ function stepDotQmail(ctx: WalkContext, user: ResolvedUser): DotQmailOut {
     if (isErr(data)) notes.add('warn', `cannot read ${chosen.path} (${data.errno}) to show its lines`, ref(chosen.path));
     else text = decodeUtf8(data);
   }
-  const chosenRef = chosen ? { path: chosen.path, st: chosen.st } : null;
-  if (openFailure || (chosen && text === null)) {
-    return {
-      step: { n: 4, kind: 'dotqmail', title, mark: openFailure ? 'fail' : 'warn', summary: `${chosen?.name ?? ''} in ${user.home}${openFailure ? ': unreadable for the user, qmail-local defers' : ''}`, decidedBy: chosen ? ref(chosen.path) : null, findings: notes.list, data: { ...base, forwardOnly, usesDefaultDelivery: false, defaultDelivery: null, lines: [] } },
-      chosen: chosenRef,
-      openFailure,
-      failure: null,
-      delivers: chosen?.name ?? '',
-    };
+  if (chosen && (openFailure || text === null)) {
+    const summary = `${chosen.name} in ${user.home}${openFailure ? ': unreadable for the user, qmail-local defers' : ''}`;
+    return finish({ mark: openFailure ? 'fail' : 'warn', summary, decidedBy: ref(chosen.path), delivers: chosen.name });
   }
 
-  // No .qmail (and no extension), or an empty one: qmail-start's argument.
-  if (!chosen || text === '') {
+  // No .qmail (and no extension), or an empty one: qmail-start's argument, with forward-only off.
+  if (!chosen || text === null || text === '') {
     const dd = findDefaultDelivery(ctx, notes);
     const why = chosen ? `${chosen.name} is empty` : `no ${names[0] ?? '.qmail'} in ${user.home}`;
+    const decidedBy = dd ? dd.from : chosen ? ref(chosen.path) : null;
     if (!dd) {
-      return {
-        step: { n: 4, kind: 'dotqmail', title, mark: 'warn', summary: `${why}: qmail-local uses qmail-start's default delivery, which qtrace could not find`, decidedBy: chosen ? ref(chosen.path) : null, findings: notes.list, data: { ...base, forwardOnly: false, usesDefaultDelivery: true, defaultDelivery: null, lines: [] } },
-        chosen: chosenRef,
-        openFailure: null,
-        failure: null,
-        delivers: "qmail-start's default delivery (unknown)",
-      };
+      const summary = `${why}: qmail-local uses qmail-start's default delivery, which qtrace could not find`;
+      return finish({ mark: 'warn', summary, decidedBy, delivers: "qmail-start's default delivery (unknown)", usesDefaultDelivery: true });
     }
-    const src = dd.from?.file ?? null;
-    const r = analyseLines(ctx, user, dd.value, false, notes, src);
+    const r = analyseLines(ctx, user, dd.value, false, notes, dd.from?.file ?? null);
     const from = dd.from ? `${dd.from.file}${dd.from.line !== null ? `:${dd.from.line}` : ''}` : '--default-delivery';
-    return {
-      step: {
-        n: 4,
-        kind: 'dotqmail',
-        title,
-        mark: markOf(notes, r.failure !== null || r.lines.some((l) => l.level === 'fail')),
-        summary: `${why}: the default delivery "${dd.value.replace(/\n/g, '\\n')}" applies (qmail-start's argument, from ${from})`,
-        decidedBy: dd.from,
-        findings: notes.list,
-        data: { ...base, forwardOnly: false, usesDefaultDelivery: true, defaultDelivery: dd, lines: r.lines },
-      },
-      chosen: chosenRef,
-      openFailure: null,
-      failure: r.failure,
+    return finish({
+      mark: markOf(notes, r.failure !== null, r.lines),
+      summary: `${why}: the default delivery "${dd.value.replace(/\n/g, '\\n')}" applies (qmail-start's argument, from ${from})`,
+      decidedBy,
       delivers: r.delivers.join(', '),
-    };
+      failure: r.failure,
+      defaultDelivery: dd,
+      usesDefaultDelivery: true,
+      lines: r.lines,
+    });
   }
 
   const r = analyseLines(ctx, user, text, forwardOnly, notes, chosen.path);
   const failedLine = r.failure ? r.lines[r.lines.length - 1] : undefined;
-  const summary = `${chosen.name} in ${user.home}${chosen.index > 0 ? ` (no ${names[0] ?? ''}; $DEFAULT="${defaultEnv ?? ''}")` : ''}: ${r.failure ? `line ${failedLine?.n ?? '?'} fails — ${r.failure.message}` : r.delivers.join(', ') || 'no deliveries'}`;
-  return {
-    step: {
-      n: 4,
-      kind: 'dotqmail',
-      title,
-      mark: markOf(notes, r.failure !== null),
-      summary,
-      decidedBy: ref(chosen.path, failedLine?.n ?? (r.lines.find((l) => l.kind !== 'comment' && l.kind !== 'blank')?.n ?? null)),
-      findings: notes.list,
-      data: { ...base, forwardOnly, usesDefaultDelivery: false, defaultDelivery: null, lines: r.lines },
-    },
-    chosen: chosenRef,
-    openFailure: null,
-    failure: r.failure,
+  const firstInstruction = r.lines.find((l) => l.kind !== 'comment' && l.kind !== 'blank');
+  const found = `${chosen.name} in ${user.home}${chosen.index > 0 ? ` (no ${names[0] ?? ''}; $DEFAULT="${defaultEnv ?? ''}")` : ''}`;
+  const outcome = r.failure ? `line ${failedLine?.n ?? '?'} fails — ${r.failure.message}` : r.delivers.join(', ') || 'no deliveries';
+  return finish({
+    mark: markOf(notes, r.failure !== null, r.lines),
+    summary: `${found}: ${outcome}`,
+    decidedBy: ref(chosen.path, failedLine?.n ?? firstInstruction?.n ?? null),
     delivers: r.delivers.join(', '),
-  };
+    failure: r.failure,
+    lines: r.lines,
+  });
 }
 
 // ---------------------------------------------------------------- step 5: permissions
@@ -1086,7 +1116,16 @@ function stepPermissions(ctx: WalkContext, user: ResolvedUser, chosen: { path: s
       : `home ${user.home}${chosen ? ` and ${path.basename(chosen.path)}` : ''} and the directories above pass qmail-local's checks`;
   const worstCheck = checks.find((c) => c.level === 'fail') ?? checks.find((c) => c.level === 'warn');
   return {
-    step: { n: 5, kind: 'permissions', title: 'Permissions', mark: markOf(notes, failed !== null), summary, decidedBy: worstCheck ? ref(worstCheck.path) : null, findings: notes.list, data: { checks } },
+    step: {
+      n: 5,
+      kind: 'permissions',
+      title: 'Permissions',
+      mark: markOf(notes, failed !== null),
+      summary,
+      decidedBy: worstCheck ? ref(worstCheck.path) : null,
+      findings: notes.list,
+      data: { checks },
+    },
     chdirFailure,
     homeFailure,
     dotqmailFailure,
@@ -1138,7 +1177,7 @@ const skipped = <K extends 'user' | 'dotqmail' | 'permissions', N extends 3 | 4 
 
 export function walk(ctx: WalkContext, input: string): ExplainResult {
   const smtp = stepSmtp(ctx, input);
-  const route = stepRoute(ctx, input, smtp.listed);
+  const route = stepRoute(ctx, input, smtp.listed, smtp.step.data?.accepted ?? false);
   const r = route.step.data;
   const evidenceFor = r ? [r.rewritten, r.address, input] : [input];
 

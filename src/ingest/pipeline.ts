@@ -111,7 +111,7 @@ export class Pipeline<E> {
     for (const [k, v] of this.#hwm) hwm[k] = { us: v.us, texts: v.texts };
     const unknowns = this.#unknowns;
     this.#unknowns = [];
-    return { output: this.correlator.drain(), unknowns, correlator: this.correlator.snapshot(), reader: { hwm }, final };
+    return { output: this.correlator.drain(final), unknowns, correlator: this.correlator.snapshot(), reader: { hwm }, final };
   }
 
   /** One merged line: dedupe against what this stream already gave, then hand to its consumer. */

@@ -27,14 +27,12 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
   const reader = w.getState<ReaderState>('reader');
   const p = new Pipeline({ host: opts.host, zone: zoneResolver(opts.tz), format: opts.format,
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }) }, corr, reader);
-  const touched = new Set<string>();
   const files = groups.flat();
   await p.run(groups, {
     alreadyRead: (f: InputFile) => f.path !== '-' && w.fileSize(f.path, f.identity) === f.size,
     commit: (b) => {
       w.transaction(() => {
         w.output(b.output);
-        for (const t of b.output.timelines) touched.add(t.key);
         for (const u of b.unknowns) w.unknown(u);
         w.putState('correlator', b.correlator);
         w.putState('reader', b.reader);
@@ -46,5 +44,5 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
       });
     },
   });
-  return { ...p.stats, messagesTouched: touched.size, openMessages: p.correlator.openCount() };
+  return { ...p.stats, messagesTouched: p.correlator.stats.messagesOpened, openMessages: p.correlator.openCount() };
 }

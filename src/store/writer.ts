@@ -16,11 +16,13 @@ const b = (v: boolean): number => (v ? 1 : 0);
 
 export class StoreWriter {
   readonly #db: Db;
-  readonly #upsertMsg;
+  readonly #insMsg;
+  readonly #updMsg;
+  readonly #idOf;
   readonly #delDeliveries;
   readonly #insDelivery;
-  readonly #delRecipients;
-  readonly #insRecipient;
+  // rowids of timelines written in this run: later writes of the same object update in place
+  readonly #rowids = new WeakMap<Timeline, number>();
   readonly #insLink;
   readonly #insOrphan;
   readonly #insNotice;
@@ -33,20 +35,17 @@ export class StoreWriter {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#upsertMsg = db.prepare(`INSERT INTO messages
+    this.#insMsg = db.prepare(`INSERT INTO messages
       (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (key) DO UPDATE SET queued_us = excluded.queued_us, ended_us = excluded.ended_us,
-        partial = excluded.partial, lost = excluded.lost, bytes = excluded.bytes, sender = excluded.sender,
-        qp = excluded.qp, uid = excluded.uid, bounce_qp = excluded.bounce_qp, triple_bounce = excluded.triple_bounce
-      RETURNING id`).pluck();
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+    this.#updMsg = db.prepare(`UPDATE messages SET queued_us = ?, ended_us = ?, partial = ?, lost = ?, bytes = ?,
+      sender = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ? WHERE id = ?`);
+    this.#idOf = db.prepare('SELECT id FROM messages WHERE key = ?').pluck();
     this.#delDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ?');
     this.#insDelivery = db.prepare(`INSERT INTO deliveries
-      (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip, too_long)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#delRecipients = db.prepare('DELETE FROM recipients WHERE message_id = ?');
-    this.#insRecipient = db.prepare(`INSERT INTO recipients (message_id, seq, recipient, channel, outcome, attempts)
-      VALUES (?, ?, ?, ?, ?, ?)`);
+      (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip,
+       too_long, rcpt, last, outcome, attempts)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_key, to_key, qp) VALUES (?, ?, ?, ?)');
     this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason)
       VALUES (?, ?, ?, ?, ?, ?)`);
@@ -68,20 +67,34 @@ export class StoreWriter {
   }
 
   timeline(t: Timeline): void {
-    const id = this.#upsertMsg.get(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
-      t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce)) as number;
+    let id = this.#rowids.get(t);
+    if (id === undefined) {
+      const r = this.#insMsg.run(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
+        t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce));
+      if (r.changes === 1) {
+        id = Number(r.lastInsertRowid);
+        this.#rowids.set(t, id);
+        this.#deliveries(id, t);
+        return;
+      }
+      id = this.#idOf.get(t.key) as number; // stored by an earlier run: continue it
+      this.#rowids.set(t, id);
+    }
+    this.#updMsg.run(t.queued, t.ended, b(t.partial), b(t.lost), t.bytes, t.from, t.qp, t.uid, t.bounceQp,
+      b(t.tripleBounce), id);
     this.#delDeliveries.run(id);
+    this.#deliveries(id, t);
+  }
+
+  #deliveries(id: number, t: Timeline): void {
     const ds = t.deliveries;
+    const rs = t.recipients;
     for (let i = 0; i < ds.length; i++) {
       const d = ds[i]!;
+      const r = rs[d.rcpt];
+      const last = r !== undefined && r.last === i;
       this.#insDelivery.run(id, i, d.run, d.did, d.channel, d.to, d.started, d.finished, d.result, d.reason,
-        d.smtpCode, d.dsn, d.remoteIp, b(d.tooLong));
-    }
-    this.#delRecipients.run(id);
-    const rs = t.recipients;
-    for (let i = 0; i < rs.length; i++) {
-      const r = rs[i]!;
-      this.#insRecipient.run(id, i, r.to, r.channel, r.outcome, r.attempts);
+        d.smtpCode, d.dsn, d.remoteIp, b(d.tooLong), d.rcpt, b(last), last ? r.outcome : null, last ? r.attempts : null);
     }
   }
 

@@ -3,16 +3,16 @@
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expandInputs } from '../../src/ingest/inputs.js';
 import { ingestToStore, type IngestOptions, type IngestResult } from '../../src/ingest/to-store.js';
 import { findTimelines } from '../../src/query/timelines.js';
 import type { TimelineView } from '../../src/query/view.js';
 import { openDb, type Db } from '../../src/store/db.js';
+import { packageRoot } from '../../src/util/paths.js';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const REPO = packageRoot();
 export const SHARED = resolve(REPO, '../shared');
 export const LAB = join(SHARED, 'qmail', 'lab');
 export const PUBLIC = join(SHARED, 'qmail', 'public');

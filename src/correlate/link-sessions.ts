@@ -1,0 +1,263 @@
+// Link SMTP sessions to the messages qmail-send logged, precision first: a wrong link is worse than
+// none. Pure: sessions and messages in, links out.
+//
+// exact    — a DATA reply `250 ok T qp Q` and a message whose `info msg … qp Q` is on the same host
+//            within ±60 s. Skipped when the sender disagrees, and for sessions that show a QMAILQUEUE
+//            wrapper (simscan: the smtpd qp is the wrapper's pid, not qmail-queue's) unless the
+//            sender agrees.
+// inferred — plain tcpserver + qmail-smtpd logs no qp. A message M is tied to session S only when
+//            S was open when M was queued (start ≤ queued ≤ end + skew, the two logs being separate
+//            streams), M's uid is qmaild's (learned from the exact links, else opts.qmaildUid),
+//            M's qp (qmail-queue's pid, a grandchild of tcpserver forked during S) is just above S's
+//            pid (0 < qp − pid ≤ 50), and the pairing is unique: M has exactly one such session and
+//            S exactly one such message. Pid order removes impossible pairs first: with pids
+//            allocated upwards, qmail-queue Q was forked after every session P′ with pid < Q, so a
+//            session S that had already ended when such a P′ started cannot be Q's parent.
+
+import type { Session } from './sessions.js';
+
+export interface MessageLite {
+  readonly id: string;
+  readonly host: string;
+  readonly qp: number | null;
+  readonly uid: number | null;
+  readonly queued: number;                      // unix µs (`new msg`/`info msg` line)
+  readonly from: string | null;                 // sender as qmail-send logged it
+}
+
+export interface SessionDataLite {
+  readonly time: number;                        // unix µs of the DATA reply (or command)
+  readonly qp: number | null;
+  readonly sender: string | null;
+  readonly queued: boolean;                     // 2xx final reply
+}
+
+export interface SessionLite {
+  readonly host: string;
+  readonly stream?: string;
+  readonly pid: number;
+  readonly start: number;
+  readonly startSeen?: boolean;                 // start is tcpserver's fork (default true)
+  readonly end: number | null;
+  readonly client: { readonly ip: string | null; readonly port: number | null };
+  readonly data: readonly SessionDataLite[];
+  readonly dialogue: boolean;                   // the DATA list is complete (recordio / qlog seen)
+  readonly blocked: boolean;                    // tcprules deny or rblsmtpd: nothing was queued
+  readonly queueWrapper: string | null;
+}
+
+export interface LinkOptions {
+  readonly exactWindowUs?: number;              // ±, default 60 s
+  readonly skewUs?: number;                     // queued may trail the session end by this, default 2 s
+  readonly horizonUs?: number;                  // …and a session that ended this long before still makes
+                                                // the message ambiguous (qmail-send stalls), default 30 s
+  readonly maxQpGap?: number;                   // 0 < qp − pid ≤ this, default 50
+  readonly qmaildUid?: number;                  // used when no exact link teaches it
+  readonly forkOrder?: boolean;                 // pid-order elimination, default true
+  readonly forkSlackUs?: number;                // tolerance on that comparison, default 1 ms
+}
+
+export interface SessionLink {
+  readonly host: string;
+  readonly stream: string | null;
+  readonly pid: number;
+  readonly start: number;
+  readonly dataIndex: number | null;            // index into SessionLite.data (exact links)
+  readonly messageId: string;
+  readonly qp: number | null;
+  readonly link: 'exact' | 'inferred';
+}
+
+/** What linkSessions needs of a Session: every DATA, flattened in order. */
+export function toSessionLite(s: Session): SessionLite {
+  const data: SessionDataLite[] = [];
+  for (const t of s.transactions) {
+    for (const d of t.data) {
+      data.push({ time: d.end ?? d.time, qp: d.qp, sender: t.mailFrom, queued: d.result === 'queued' });
+    }
+  }
+  return {
+    host: s.host, stream: s.stream, pid: s.pid, start: s.start, startSeen: s.startSeen, end: s.end,
+    client: { ip: s.client.ip, port: s.client.port }, data, dialogue: (s.dialogue && !s.tls) || s.queued === true,
+    blocked: s.tcp === 'deny' || s.rbl !== null, queueWrapper: s.queueWrapper,
+  };
+}
+
+/** A sender compared the way qmail-send logs it: bytes < 33, > 126 and '%' become '_'. */
+function logsafe(addr: string): string {
+  let out = '';
+  for (const ch of addr) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '"') continue;                    // qmail-smtpd's addrparse drops quotes
+    if (c < 33 || c === 37) out += '_';
+    else if (c > 126) out += '_'.repeat(c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
+    else out += ch;
+  }
+  return out;
+}
+
+/** true/false when both are known; '_' (qmail-send) and '?' (syslog) match any one byte. */
+export function sendersMatch(smtp: string | null, logged: string | null): boolean | null {
+  if (smtp === null || logged === null) return null;
+  const a = logsafe(smtp);
+  const b = logsafe(logged);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && x !== 95 && y !== 95 && x !== 63 && y !== 63) return false;
+  }
+  return true;
+}
+
+function mode(values: readonly number[]): number | undefined {
+  const counts = new Map<number, number>();
+  let best: number | undefined;
+  let bestN = 0;
+  for (const v of values) {
+    const n = (counts.get(v) ?? 0) + 1;
+    counts.set(v, n);
+    if (n > bestN) { best = v; bestN = n; }
+  }
+  return best;
+}
+
+interface Claim { s: SessionLite; i: number; m: MessageLite; dt: number }
+
+export function linkSessions(sessions: readonly SessionLite[], messages: readonly MessageLite[],
+  opts: LinkOptions = {}): SessionLink[] {
+  const window = opts.exactWindowUs ?? 60_000_000;
+  const skew = opts.skewUs ?? 2_000_000;
+  const gap = opts.maxQpGap ?? 50;
+  const slack = opts.forkSlackUs ?? 1_000;
+  const horizon = Math.max(opts.horizonUs ?? 30_000_000, skew);
+
+  const byQp = new Map<string, MessageLite[]>();
+  for (const m of messages) {
+    if (m.qp === null) continue;
+    const k = `${m.host}\u0000${m.qp}`;
+    const list = byQp.get(k);
+    if (list === undefined) byQp.set(k, [m]);
+    else list.push(m);
+  }
+
+  // --- exact -----------------------------------------------------------------------------------
+  const claims = new Map<string, Claim | null>();          // message id → best claim (null = contested)
+  const qpSeen = new Set<string>();                         // messages some smtpd DATA names by qp
+  for (const s of sessions) {
+    s.data.forEach((d, i) => {
+      if (d.qp === null || !d.queued) return;
+      const list = byQp.get(`${s.host}\u0000${d.qp}`) ?? [];
+      let best: MessageLite | undefined;
+      let bestDt = Number.POSITIVE_INFINITY;
+      let tie = false;
+      for (const m of list) {
+        const dt = Math.abs(m.queued - d.time);
+        if (dt > window) continue;
+        qpSeen.add(m.id);
+        if (dt < bestDt) { best = m; bestDt = dt; tie = false; } else if (dt === bestDt) tie = true;
+      }
+      if (best === undefined || tie) return;
+      const same = sendersMatch(d.sender, best.from);
+      if (same === false) return;                          // a wrapper (seen or not) broke qp identity
+      if (s.queueWrapper !== null && same !== true) return;
+      const prev = claims.get(best.id);
+      if (prev === undefined) claims.set(best.id, { s, i, m: best, dt: bestDt });
+      else if (prev !== null && bestDt < prev.dt) claims.set(best.id, { s, i, m: best, dt: bestDt });
+      else if (prev !== null && bestDt === prev.dt) claims.set(best.id, null);
+    });
+  }
+  const links: SessionLink[] = [];
+  const linkedSessions = new Set<SessionLite>();
+  const exactUids: number[] = [];
+  for (const c of claims.values()) {
+    if (c === null) continue;
+    links.push({ host: c.s.host, stream: c.s.stream ?? null, pid: c.s.pid, start: c.s.start, dataIndex: c.i,
+      messageId: c.m.id, qp: c.m.qp, link: 'exact' });
+    linkedSessions.add(c.s);
+    if (c.m.uid !== null) exactUids.push(c.m.uid);
+  }
+
+  // --- inferred --------------------------------------------------------------------------------
+  const uid = mode(exactUids) ?? opts.qmaildUid;
+  if (uid !== undefined) {
+    for (const l of inferLinks(sessions, messages, uid, claims, qpSeen, linkedSessions, skew, horizon, gap, slack,
+      opts.forkOrder !== false)) links.push(l);
+  }
+  return links.sort((a, b) => a.start - b.start || a.pid - b.pid || (a.dataIndex ?? -1) - (b.dataIndex ?? -1));
+}
+
+/**
+ * A message's possible parents are all sessions on its host that were open when it was queued and
+ * whose DATA results are not fully known (no recordio, or a queued DATA without qp), minus those
+ * pid order rules out. The link is made only when that set is one session S, S has no other
+ * possible message, and the qp is just above S's pid. Sessions are swept in start order, so the
+ * cost is (messages + sessions) × concurrent sessions.
+ */
+function inferLinks(sessions: readonly SessionLite[], messages: readonly MessageLite[], uid: number,
+  claims: ReadonlyMap<string, Claim | null>, qpSeen: ReadonlySet<string>, linked: ReadonlySet<SessionLite>,
+  skew: number, horizon: number, gap: number, slack: number, forkOrder: boolean): SessionLink[] {
+  const unknown = (s: SessionLite): boolean => !s.blocked && !linked.has(s)
+    && (!s.dialogue || s.data.some((d) => d.queued && d.qp === null));
+  const byHost = new Map<string, SessionLite[]>();           // every session, sorted by pid: fork-order evidence
+  for (const s of sessions) {
+    const list = byHost.get(s.host);
+    if (list === undefined) byHost.set(s.host, [s]); else list.push(s);
+  }
+  for (const list of byHost.values()) list.sort((a, b) => a.pid - b.pid);
+
+  /** S cannot be qp's parent: some session P′ with S.pid < P′ < qp started after S had ended. */
+  const ruledOut = (s: SessionLite, m: MessageLite, qp: number): boolean => {
+    if (!forkOrder || s.end === null || qp <= s.pid) return false;
+    const list = byHost.get(s.host) ?? [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((list[mid]?.pid ?? 0) <= s.pid) lo = mid + 1; else hi = mid;
+    }
+    for (let i = lo; i < list.length; i += 1) {
+      const p = list[i];
+      if (p === undefined || p.pid >= qp) break;
+      if (p.startSeen === false || p.start < s.start || p.start > m.queued + horizon) continue;   // another pid epoch
+      if (s.end + slack < p.start) return true;
+    }
+    return false;
+  };
+
+  const cands = sessions.filter(unknown).sort((a, b) => a.start - b.start);
+  const msgs = messages.filter((m) => m.qp !== null && m.uid === uid && !claims.has(m.id) && !qpSeen.has(m.id))
+    .sort((a, b) => a.queued - b.queued);
+  const parents = new Map<MessageLite, SessionLite[]>();
+  const children = new Map<SessionLite, number>();
+  let next = 0;
+  let active: SessionLite[] = [];
+  for (const m of msgs) {
+    const qp = m.qp ?? 0;
+    while (next < cands.length && (cands[next]?.start ?? Infinity) <= m.queued) {
+      const s = cands[next];
+      if (s !== undefined) active.push(s);
+      next += 1;
+    }
+    active = active.filter((s) => s.end === null || s.end + horizon >= m.queued);
+    const ps: SessionLite[] = [];
+    for (const s of active) {
+      if (s.host !== m.host) continue;
+      if (qp <= s.pid && s.pid - qp < 1000) continue;       // qmail-queue is younger than its session (no pid wrap)
+      if (ruledOut(s, m, qp)) continue;
+      ps.push(s);
+      children.set(s, (children.get(s) ?? 0) + 1);
+    }
+    parents.set(m, ps);
+  }
+  const out: SessionLink[] = [];
+  for (const [m, ps] of parents) {
+    const s = ps[0];
+    if (ps.length !== 1 || s === undefined || children.get(s) !== 1) continue;
+    const d = (m.qp ?? 0) - s.pid;
+    if (d <= 0 || d > gap || (s.end !== null && m.queued > s.end + skew)) continue;
+    out.push({ host: s.host, stream: s.stream ?? null, pid: s.pid, start: s.start, dataIndex: null,
+      messageId: m.id, qp: m.qp, link: 'inferred' });
+  }
+  return out;
+}
