@@ -1,0 +1,165 @@
+// Events in, timelines out: restarts, reused ids, partial timelines, links and state across runs.
+// The lines are real qmail-send shapes; times are seconds from an arbitrary origin.
+
+import { describe, expect, it } from 'vitest';
+import { parseSendText } from '../../parsers/qmail-send.js';
+import { Correlator, type Output } from '../../src/correlate/correlator.js';
+import type { Timeline } from '../../src/correlate/timeline.js';
+
+const T0 = 1_795_628_986_000_000;
+
+/** Lines as 'SECONDS TEXT'. Returns every timeline's latest state, by key. */
+function feed(c: Correlator, lines: string, host = 'vm'): Map<string, Timeline> {
+  for (const l of lines.trim().split('\n')) {
+    const t = l.trim();
+    const sp = t.indexOf(' ');
+    const ev = parseSendText(t.slice(sp + 1));
+    if (ev === undefined) throw new Error(`not a qmail-send line: ${t}`);
+    c.push(T0 + Math.round(Number(t.slice(0, sp)) * 1e6), host, ev);
+  }
+  return collect(c.drain(true));
+}
+
+function collect(o: Output, into = new Map<string, Timeline>()): Map<string, Timeline> {
+  for (const t of o.timelines) into.set(t.key, t);
+  return into;
+}
+
+const byMsg = (m: Map<string, Timeline>, msg: number): Timeline[] => [...m.values()].filter((t) => t.msg === msg);
+
+describe('correlator', () => {
+  it('a plain life: queued, delivered, ended', () => {
+    const m = feed(new Correlator(), `
+      0.000 new msg 1442657
+      0.001 info msg 1442657: bytes 396 from <ok-sender1@r2.remote.test> qp 9188 uid 1002
+      0.002 starting delivery 1: msg 1442657 to local tammy@mx.example.test
+      0.003 status: local 1/10 remote 0/20
+      0.006 delivery 1: success: did_1+0+0/
+      0.007 status: local 0/10 remote 0/20
+      0.008 end msg 1442657`);
+    const [t] = byMsg(m, 1442657);
+    expect(t).toMatchObject({ partial: false, lost: false, qp: 9188, bytes: 396, from: 'ok-sender1@r2.remote.test',
+      queued: T0, ended: T0 + 8000 });
+    expect(t!.recipients).toEqual([{ to: 'tammy@mx.example.test', channel: 'local', outcome: 'delivered', attempts: 1, last: 0 }]);
+  });
+
+  it('an id reused within milliseconds is a new message; one reused before its end is marked lost', () => {
+    const c = new Correlator();
+    const m = feed(c, `
+      0.000 new msg 7
+      0.001 end msg 7
+      0.002 new msg 7
+      0.003 info msg 7: bytes 1 from <a@b> qp 2 uid 0
+      0.004 new msg 7
+      0.005 end msg 7`);
+    const all = byMsg(m, 7);
+    expect(all.length).toBe(3);
+    expect(all.filter((t) => t.lost).length).toBe(1);
+    expect(c.stats.messagesLost).toBe(1);
+  });
+
+  it('status: exiting interrupts running deliveries, restarts numbering; a bare start after it continues the message', () => {
+    const c = new Correlator();
+    const m = feed(c, `
+      0.0 new msg 100
+      0.1 info msg 100: bytes 500 from <s@x> qp 11 uid 1002
+      0.2 starting delivery 5: msg 100 to local tammy-slow@mx.example.test
+      0.3 status: local 1/10 remote 0/20
+      2.0 status: exiting
+      2.1 status: local 0/10 remote 0/20
+      3.0 starting delivery 1: msg 100 to local tammy-slow@mx.example.test
+      6.0 delivery 1: success: did_1+0+1/
+      6.1 end msg 100`);
+    const [t] = byMsg(m, 100);
+    expect(t!.deliveries.map((d) => [d.run, d.did, d.result])).toEqual([[1, 5, 'interrupted'], [2, 1, 'success']]);
+    expect(t!.recipients).toMatchObject([{ outcome: 'delivered', attempts: 2 }]);
+    expect(c.stats.restarts).toBe(1);
+  });
+
+  it('a restart without `status: exiting` (killed) is seen from the startup status line', () => {
+    const c = new Correlator();
+    const m = feed(c, `
+      0.0 starting delivery 9: msg 200 to remote ok@ok.remote.test
+      0.1 status: local 0/10 remote 1/20
+      5.0 status: local 0/10 remote 0/20
+      5.1 starting delivery 1: msg 200 to remote ok@ok.remote.test`);
+    const [t] = byMsg(m, 200);
+    expect(t!.partial).toBe(true);
+    expect(t!.deliveries.map((d) => d.result)).toEqual(['interrupted', null]);
+    expect(t!.recipients[0]!.outcome).toBe('pending');
+  });
+
+  it('results whose start was never seen are kept as orphans', () => {
+    const c = new Correlator();
+    c.push(T0, 'vm', parseSendText('delivery 3: deferral: Sorry,_I_wasn\'t_able_to_establish_an_SMTP_connection._(#4.4.1)/')!);
+    const o = c.drain();
+    expect(o.orphans).toMatchObject([{ did: 3, result: 'deferral' }]);
+  });
+
+  it('bounce and forward links by qp; a later pid reuse with a real sender is not a bounce', () => {
+    const c = new Correlator();
+    const out: Output[] = [];
+    const lines = `
+      0.00 new msg 1
+      0.01 info msg 1: bytes 9 from <s@x> qp 50 uid 1002
+      0.02 starting delivery 1: msg 1 to local nosuch@mx.example.test
+      0.03 delivery 1: failure: Sorry,_no_mailbox_here_by_that_name._(#5.1.1)/
+      0.04 info msg 9: bytes 9 from <other@x> qp 60 uid 1002
+      0.05 bounce msg 1 qp 60
+      0.06 end msg 1
+      0.07 new msg 2
+      0.08 info msg 2: bytes 99 from <> qp 60 uid 1007
+      0.09 starting delivery 2: msg 2 to local tammy-fwd@mx.example.test
+      0.10 info msg 3: bytes 99 from <> qp 70 uid 1008
+      0.11 delivery 2: success: did_0+1+0/qp_70/`;
+    for (const l of lines.trim().split('\n')) {
+      const t = l.trim(); const sp = t.indexOf(' ');
+      c.push(T0 + Number(t.slice(0, sp)) * 1e6, 'vm', parseSendText(t.slice(sp + 1))!);
+      out.push(c.drain());
+    }
+    const links = out.flatMap((o) => o.links);
+    expect(links.map((l) => [l.kind, l.qp])).toEqual([['bounce', 60], ['forward', 70]]);
+    const keys = new Map(out.flatMap((o) => o.timelines).map((t) => [t.msg, t.key]));
+    expect(links[0]).toMatchObject({ from: keys.get(1), to: keys.get(2) });
+    expect(links[1]).toMatchObject({ from: keys.get(2), to: keys.get(3) });
+  });
+
+  it('a duplicated recipient is two recipients; a retry is one', () => {
+    const m = feed(new Correlator(), `
+      0.0 new msg 5
+      0.1 starting delivery 1: msg 5 to local tammy@mx.example.test
+      0.1 starting delivery 2: msg 5 to local tammy@mx.example.test
+      0.1 starting delivery 3: msg 5 to remote once@ok.remote.test
+      0.2 delivery 1: success: did_1+0+0/
+      0.2 delivery 2: success: did_1+0+0/
+      0.3 delivery 3: deferral: 127.0.0.1_does_not_like_recipient./Remote_host_said:_451_try_again/Giving_up_on_127.0.0.1./
+      30 starting delivery 4: msg 5 to remote once@ok.remote.test
+      30.1 delivery 4: success: 127.0.0.1_accepted_message./Remote_host_said:_250_ok/`);
+    const [t] = byMsg(m, 5);
+    expect(t!.recipients.map((r) => [r.to, r.outcome, r.attempts])).toEqual([
+      ['tammy@mx.example.test', 'delivered', 1], ['tammy@mx.example.test', 'delivered', 1], ['once@ok.remote.test', 'delivered', 2]]);
+    expect(t!.deliveries[2]).toMatchObject({ smtpCode: 451, remoteIp: '127.0.0.1' });
+  });
+
+  it('state survives a restart of qtrace: snapshot, restore, continue', () => {
+    const a = new Correlator();
+    feed(a, `
+      0.0 new msg 300
+      0.1 info msg 300: bytes 1 from <s@x> qp 1 uid 0
+      0.2 starting delivery 7: msg 300 to remote temp@ok.remote.test
+      0.3 delivery 7: deferral: 127.0.0.1_does_not_like_recipient./Remote_host_said:_451_later/
+      0.4 starting delivery 8: msg 300 to local tammy@mx.example.test`);
+    const b = Correlator.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    const m = feed(b, `
+      1.0 delivery 8: success: did_1+0+0/
+      9.0 starting delivery 9: msg 300 to remote temp@ok.remote.test
+      9.5 delivery 9: failure: 127.0.0.1_does_not_like_recipient./Remote_host_said:_451_later/I'm_not_going_to_try_again;_this_message_has_been_in_the_queue_too_long./
+      9.6 end msg 300`);
+    const [t] = byMsg(m, 300);
+    expect(t!.partial).toBe(false);
+    expect(t!.recipients.map((r) => [r.to, r.outcome, r.attempts])).toEqual([
+      ['temp@ok.remote.test', 'failed', 2], ['tammy@mx.example.test', 'delivered', 1]]);
+    expect(t!.deliveries[2]!.tooLong).toBe(true);
+    expect(b.openCount()).toBe(0);
+  });
+});
