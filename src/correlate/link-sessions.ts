@@ -2,17 +2,20 @@
 // none. Pure: sessions and messages in, links out.
 //
 // exact    — a DATA reply `250 ok T qp Q` and a message whose `info msg … qp Q` is on the same host
-//            within ±60 s. Skipped when the sender disagrees, and for sessions that show a QMAILQUEUE
-//            wrapper (simscan: the smtpd qp is the wrapper's pid, not qmail-queue's) unless the
-//            sender agrees.
-// inferred — plain tcpserver + qmail-smtpd logs no qp. A message M is tied to session S only when
-//            S was open when M was queued (start ≤ queued ≤ end + skew, the two logs being separate
-//            streams), M's uid is qmaild's (learned from the exact links, else opts.qmaildUid),
-//            M's qp (qmail-queue's pid, a grandchild of tcpserver forked during S) is just above S's
-//            pid (0 < qp − pid ≤ 50), and the pairing is unique: M has exactly one such session and
-//            S exactly one such message. Pid order removes impossible pairs first: with pids
-//            allocated upwards, qmail-queue Q was forked after every session P′ with pid < Q, so a
-//            session S that had already ended when such a P′ started cannot be Q's parent.
+//            within ±60 s (the nearest one; pids wrap, so Q alone is not an identity). Skipped when
+//            the senders disagree (a QMAILQUEUE wrapper broke qp identity), and for sessions that show
+//            a wrapper (simscan: the smtpd qp is the wrapper's pid) unless the senders agree.
+// inferred — plain tcpserver + qmail-smtpd logs no qp. A message M's possible parents are the
+//            sessions on its host that were open when M was queued (start ≤ queued ≤ end + 30 s:
+//            qmail-send can log late), that could have queued something we do not know about (no
+//            recordio dialogue, not blocked by tcprules/rblsmtpd, not exact-linked), and that pid
+//            order does not rule out: with pids allocated upwards, qmail-queue Q was forked after
+//            every session P′ with pid < Q, so a session that had already ended when such a P′
+//            started (beyond a 1 ms slack) cannot be Q's grandparent. M is linked to S only when
+//            S is its only possible parent, M is S's only possible message, M's uid is qmaild's
+//            (learned from the exact links, else opts.qmaildUid), 0 < qp − pid ≤ 50 and
+//            queued ≤ end + 2 s. A session that queued several messages is therefore never linked:
+//            the first-message-only "qp just above pid" heuristic is wrong for the later ones.
 
 import type { Session } from './sessions.js';
 
@@ -55,6 +58,10 @@ export interface LinkOptions {
   readonly qmaildUid?: number;                  // used when no exact link teaches it
   readonly forkOrder?: boolean;                 // pid-order elimination, default true
   readonly forkSlackUs?: number;                // tolerance on that comparison, default 1 ms
+  /** Time ranges the smtpd logs cover, per host and stream. A message is inferred only when every
+   *  stream of its host covers its queue time (a session we never saw could be its parent).
+   *  Default: per host, from the first session start to the last session end. */
+  readonly coverage?: readonly { readonly host: string; readonly stream: string; readonly from: number; readonly to: number }[];
 }
 
 export interface SessionLink {
@@ -78,7 +85,8 @@ export function toSessionLite(s: Session): SessionLite {
   }
   return {
     host: s.host, stream: s.stream, pid: s.pid, start: s.start, startSeen: s.startSeen, end: s.end,
-    client: { ip: s.client.ip, port: s.client.port }, data, dialogue: (s.dialogue && !s.tls) || s.queued === true,
+    client: { ip: s.client.ip, port: s.client.port }, data,
+    dialogue: (s.dialogue && !s.tls && s.startSeen && s.truncated === 0) || s.queued === true,
     blocked: s.tcp === 'deny' || s.rbl !== null, queueWrapper: s.queueWrapper,
   };
 }
@@ -182,7 +190,7 @@ export function linkSessions(sessions: readonly SessionLite[], messages: readonl
   const uid = mode(exactUids) ?? opts.qmaildUid;
   if (uid !== undefined) {
     for (const l of inferLinks(sessions, messages, uid, claims, qpSeen, linkedSessions, skew, horizon, gap, slack,
-      opts.forkOrder !== false)) links.push(l);
+      opts.forkOrder !== false, coverageOf(sessions, opts.coverage))) links.push(l);
   }
   return links.sort((a, b) => a.start - b.start || a.pid - b.pid || (a.dataIndex ?? -1) - (b.dataIndex ?? -1));
 }
@@ -196,7 +204,8 @@ export function linkSessions(sessions: readonly SessionLite[], messages: readonl
  */
 function inferLinks(sessions: readonly SessionLite[], messages: readonly MessageLite[], uid: number,
   claims: ReadonlyMap<string, Claim | null>, qpSeen: ReadonlySet<string>, linked: ReadonlySet<SessionLite>,
-  skew: number, horizon: number, gap: number, slack: number, forkOrder: boolean): SessionLink[] {
+  skew: number, horizon: number, gap: number, slack: number, forkOrder: boolean,
+  covered: (host: string, t: number) => boolean): SessionLink[] {
   const unknown = (s: SessionLite): boolean => !s.blocked && !linked.has(s)
     && (!s.dialogue || s.data.some((d) => d.queued && d.qp === null));
   const byHost = new Map<string, SessionLite[]>();           // every session, sorted by pid: fork-order evidence
@@ -225,18 +234,19 @@ function inferLinks(sessions: readonly SessionLite[], messages: readonly Message
     return false;
   };
 
-  const cands = sessions.filter(unknown).sort((a, b) => a.start - b.start);
-  const msgs = messages.filter((m) => m.qp !== null && m.uid === uid && !claims.has(m.id) && !qpSeen.has(m.id))
-    .sort((a, b) => a.queued - b.queued);
+  // a session whose start we did not see may have begun at any time before
+  const from = (s: SessionLite): number => (s.startSeen === false ? Number.NEGATIVE_INFINITY : s.start);
+  const cands = sessions.filter(unknown).sort((a, b) => from(a) - from(b));
+  const msgs = messages.filter((m) => m.qp !== null && m.uid === uid && !claims.has(m.id) && !qpSeen.has(m.id)
+    && covered(m.host, m.queued)).sort((a, b) => a.queued - b.queued);
   const parents = new Map<MessageLite, SessionLite[]>();
   const children = new Map<SessionLite, number>();
   let next = 0;
   let active: SessionLite[] = [];
   for (const m of msgs) {
     const qp = m.qp ?? 0;
-    while (next < cands.length && (cands[next]?.start ?? Infinity) <= m.queued) {
-      const s = cands[next];
-      if (s !== undefined) active.push(s);
+    for (let s = cands[next]; s !== undefined && from(s) <= m.queued; s = cands[next]) {
+      active.push(s);
       next += 1;
     }
     active = active.filter((s) => s.end === null || s.end + horizon >= m.queued);
@@ -260,4 +270,24 @@ function inferLinks(sessions: readonly SessionLite[], messages: readonly Message
       messageId: m.id, qp: m.qp, link: 'inferred' });
   }
   return out;
+}
+
+function coverageOf(sessions: readonly SessionLite[],
+  given: LinkOptions['coverage']): (host: string, t: number) => boolean {
+  if (given !== undefined) {
+    const byHost = new Map<string, { from: number; to: number }[]>();
+    for (const c of given) {
+      const list = byHost.get(c.host);
+      if (list === undefined) byHost.set(c.host, [c]); else list.push(c);
+    }
+    return (host, t) => (byHost.get(host) ?? []).every((c) => c.from <= t && t <= c.to);
+  }
+  const span = new Map<string, { from: number; to: number }>();
+  for (const s of sessions) {
+    const end = s.end ?? Number.POSITIVE_INFINITY;
+    const cur = span.get(s.host);
+    if (cur === undefined) span.set(s.host, { from: s.start, to: end });
+    else { if (s.start < cur.from) cur.from = s.start; if (end > cur.to) cur.to = end; }
+  }
+  return (host, t) => { const c = span.get(host); return c !== undefined && c.from <= t && t <= c.to + 2_000_000; };
 }

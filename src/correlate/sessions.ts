@@ -147,6 +147,7 @@ interface ParseState {
   tx: number;                                  // current transaction, -1 = none
   body: number;                                // data index in transactions[tx] being received
   authData: number;                            // AUTH client lines seen in the current exchange
+  replies: number;                             // complete replies seen
 }
 
 interface MSession {
@@ -206,7 +207,7 @@ function newSession(host: string, stream: string, pid: number, time: number, sta
     tcp: null, exit: null, rbl: null, dialogue: false, addonEnvelope: false, greeting: null, helo: null, auth: null,
     tls: false, quit: false, clientEof: null, serverEof: null, unsolicited: null,
     transactions: [], otherCommands: [], addons: [], queueWrapper: null, truncated: 0,
-    st: { mode: 'cmd', inBuf: null, inBytes: 0, outBuf: null, pending: [], multi: null, tx: -1, body: -1, authData: 0 },
+    st: { mode: 'cmd', inBuf: null, inBytes: 0, outBuf: null, pending: [], multi: null, tx: -1, body: -1, authData: 0, replies: 0 },
   };
 }
 
@@ -717,6 +718,11 @@ export class SessionCorrelator {
       ? { code: r.code, text: r.text.slice(0, 255), reason: r.reason ?? null }
       : { code: st.multi.code, text: st.multi.text, reason: r.reason ?? st.multi.reason };
     st.multi = null;
+    st.replies += 1;
+    if (st.replies === 1 && s.startSeen && (reply.code === 220 || reply.code === 421 || reply.code === 554)) {
+      s.greeting = reply;                      // the first reply is the greeting, even if the client talked first
+      return;
+    }
     const p = st.pending.shift();
     if (p === undefined) {
       if (st.mode === 'body') {                // e.g. 451 bare LF or timeout in the middle of the body

@@ -168,8 +168,7 @@ function stepSmtp(ctx: WalkContext, input: string): SmtpOut {
         if (k !== undefined) matched = { key: k, at: ref(mrhCdbPath), by: 'morercpthosts.cdb' };
       } catch (e) {
         if (!(e instanceof CdbError)) throw e;
-        cdbTrouble = e.message;
-        notes.add('fail', `${mrhCdbPath} is not a valid cdb (${e.message}): qmail-smtpd answers 421 unable to read controls`, ref(mrhCdbPath));
+        cdbTrouble = `${mrhCdbPath} is not a valid cdb (${e.message}): qmail-smtpd answers 421 unable to read controls`;
       }
     }
     morercpthostsFindings(ctx, notes, keys, isErr(mrhCdb) ? null : mrhCdbPath);
@@ -201,10 +200,7 @@ function stepSmtp(ctx: WalkContext, input: string): SmtpOut {
     notes.add('fail', `cannot read ${rcptPath} (${rcpthosts.errno ?? 'error'}): if qmail-smtpd cannot either, it answers every session with 421`, ref(rcptPath));
     return make(false, 'not-listed', 'fail', `control/rcpthosts is unreadable (${rcpthosts.errno ?? 'error'})`, ref(rcptPath), '421 unable to read controls (#4.3.0)');
   }
-  if (cdbTrouble !== null) {
-    const at = ref(ctl(ctx, 'morercpthosts.cdb'));
-    return make(false, 'not-listed', 'fail', 'control/morercpthosts.cdb is corrupt', at, '421 unable to read controls (#4.3.0)');
-  }
+
   if (rcpthosts.status === 'missing') {
     notes.add('warn', 'control/rcpthosts is missing: qmail-smtpd accepts mail for every domain from everyone — an open relay', ref(rcptPath));
     return make(true, 'no-rcpthosts', 'warn', 'accepted: there is no control/rcpthosts, so qmail-smtpd accepts any recipient (open relay!)', ref(rcptPath), '250 ok');
@@ -214,7 +210,14 @@ function stepSmtp(ctx: WalkContext, input: string): SmtpOut {
       ? `without RELAYCLIENT it would be accepted too (${matched.by} lists ${matched.key})`
       : 'without RELAYCLIENT it would be refused: the domain is not in rcpthosts';
     notes.add('note', without, matched?.at ?? null);
+    if (cdbTrouble !== null) notes.add('warn', `${cdbTrouble} for clients without RELAYCLIENT`, ref(ctl(ctx, 'morercpthosts.cdb')));
     return make(true, 'relayclient', 'ok', 'accepted: RELAYCLIENT is set for the client (--relayclient), so qmail-smtpd does not consult rcpthosts', null, '250 ok');
+  }
+  // Only reached for a host rcpthosts does not list: qmail-smtpd's cdb_seek fails on it.
+  if (cdbTrouble !== null) {
+    const at = ref(ctl(ctx, 'morercpthosts.cdb'));
+    notes.add('fail', cdbTrouble, at);
+    return make(false, 'not-listed', 'fail', 'control/morercpthosts.cdb is corrupt', at, '421 unable to read controls (#4.3.0)');
   }
   if (host === null) {
     notes.add('note', 'qmail-smtpd accepts a recipient without @; qmail-send then appends control/envnoathost');
@@ -540,9 +543,9 @@ function stepUser(ctx: WalkContext, local: string): UserOut {
   if (assign.formatError)
     notes.add('warn', `qmail-newu would stop with "bad format in users/assign" (${assign.formatError.why}) and leave users/cdb as it is`, ref(assignPath, assign.formatError.line));
 
-  const fail = (message: string, summary: string, at: SourceRef | null): UserOut => ({
-    step: { n: 3, kind: 'user', title: 'User', mark: 'fail', summary, decidedBy: at, findings: notes.list, data: { local, user: null, candidates } },
-    user: null,
+  const fail = (message: string, summary: string, at: SourceRef | null, user: ResolvedUser | null = null): UserOut => ({
+    step: { n: 3, kind: 'user', title: 'User', mark: 'fail', summary, decidedBy: at, findings: notes.list, data: { local, user, candidates } },
+    user,
     failure: { kind: 'defer', message },
   });
 
@@ -622,7 +625,7 @@ function stepUser(ctx: WalkContext, local: string): UserOut {
   const user: ResolvedUser = { via, ...found, homeOnDisk: sys(ctx, found.home) };
   if (found.uid === 0) {
     notes.add('fail', `${found.user} has uid 0: qmail-lspawn refuses to deliver as root`, decidedBy);
-    return { ...fail('Not allowed to perform deliveries as root.', `${found.user} has uid 0: qmail-lspawn defers`, decidedBy), user };
+    return fail('Not allowed to perform deliveries as root.', `${found.user} has uid 0: qmail-lspawn defers`, decidedBy, user);
   }
   if (!found.home.startsWith('/')) {
     notes.add('fail', `home "${found.home}" is not an absolute path: qmail-local exits with a usage error (permanent)`, decidedBy);
@@ -771,8 +774,29 @@ interface Check {
   readonly failure: Failure | null;
 }
 
+/**
+ * The first directory between `from` (the home, already checked, or the system root) and
+ * `target` that the user cannot pass through; null when the way is open (or a piece is missing,
+ * which the caller reports from its own stat).
+ */
+function blockedDir(ctx: WalkContext, user: ResolvedUser, target: string): string | null {
+  let from = path.resolve(user.homeOnDisk);
+  if (!path.resolve(target).startsWith(from + '/')) from = path.resolve(ctx.sysroot);
+  const parts = path.relative(from, path.dirname(path.resolve(target))).split('/').filter((x) => x !== '' && x !== '.');
+  let d = from;
+  for (const part of parts) {
+    d = path.join(d, part);
+    const st = ctx.fs.stat(d);
+    if (isErr(st)) return null;
+    if (st.kind === 'dir' && !can(st, user.uid, user.gid, 1)) return d;
+  }
+  return null;
+}
+
 function checkMaildir(ctx: WalkContext, user: ResolvedUser, target: string, dir: string): Check {
   const chdirFail: Failure = { kind: 'defer', message: 'Unable to chdir to maildir. (#4.2.1)' };
+  const blocked = blockedDir(ctx, user, path.join(dir, 'new'));
+  if (blocked) return { level: 'fail', note: `${blocked} is not searchable by uid ${user.uid} — qmail-local defers ("Unable to chdir to maildir")`, failure: chdirFail };
   const st = ctx.fs.stat(dir);
   if (isErr(st)) return { level: 'fail', note: `maildir ${dir}: ${errorStr(st.errno)} — qmail-local defers ("Unable to chdir to maildir")`, failure: chdirFail };
   if (st.kind !== 'dir') return { level: 'fail', note: `maildir ${dir} is not a directory — qmail-local defers`, failure: chdirFail };
@@ -796,6 +820,8 @@ function checkMaildir(ctx: WalkContext, user: ResolvedUser, target: string, dir:
 
 function checkMbox(ctx: WalkContext, user: ResolvedUser, target: string, file: string): Check {
   const open = (errno: string): Failure => ({ kind: 'defer', message: `Unable to open ${target}: ${errorStr(errno)}. (#4.2.1)` });
+  const blocked = blockedDir(ctx, user, file);
+  if (blocked) return { level: 'fail', note: `${blocked} is not searchable by uid ${user.uid} — qmail-local defers`, failure: open('EACCES') };
   const st = ctx.fs.stat(file);
   if (!isErr(st)) {
     if (st.kind === 'dir') return { level: 'fail', note: `mbox ${file} is a directory (a maildir line must end in "/") — qmail-local defers`, failure: open('EISDIR') };
@@ -1188,6 +1214,10 @@ export function walk(ctx: WalkContext, input: string): ExplainResult {
   let reason: string;
 
   if (route.failure) {
+    const why = 'qmail-send is not running';
+    user = skipped(3, 'user', 'User', why);
+    dot = skipped(4, 'dotqmail', '.qmail file', why);
+    perms = skipped(5, 'permissions', 'Permissions', why);
     delivery = route.failure.kind;
     reason = route.failure.message;
   } else if (!r || r.channel === 'remote') {
@@ -1214,7 +1244,8 @@ export function walk(ctx: WalkContext, input: string): ExplainResult {
         reason = first.message;
       } else {
         delivery = 'delivered';
-        reason = `qmail-local as ${u.user.user}: ${d.delivers || 'nothing to do'}`;
+        const programs = d.step.data?.lines.some((l) => l.kind === 'program') ?? false;
+        reason = `qmail-local as ${u.user.user}: ${d.delivers || 'nothing to do'}${programs ? " (if the program's exit code says so)" : ''}`;
       }
     }
   }

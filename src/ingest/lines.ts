@@ -37,7 +37,10 @@ export async function* lineBatches(lines: Readable, label: string): AsyncGenerat
       batch.push(l);
       if (batch.length >= BATCH) { yield batch; batch = []; }
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > 0) {
+      yield batch;
+      continue; // events that fired while we were suspended are gone: read again before waiting
+    }
     if (failure !== undefined) {
       const code = (failure as NodeJS.ErrnoException).code;
       throw new QtraceError('READ', `cannot read ${label}: ${code === 'Z_DATA_ERROR' ? 'not valid gzip data' : failure.message}`);

@@ -120,7 +120,9 @@ export class Pipeline<E> {
     const host = f.host ?? this.#opts.host;
     const text = f.text;
     const p = parseText(text, this.#opts.side?.parse);
-    const stream = p.send !== undefined ? `send@${host}` : `${it.file.stream}/${f.tag ?? ''}@${host}`;
+    // One qmail-send per host; other programs are told apart by their log (syslog tag or dir).
+    const source = f.tag ?? it.file.stream;
+    const stream = p.send !== undefined ? `send@${host}` : `${source}@${host}`;
     if (it.at !== null && f.stamp !== undefined && this.#seen(stream, f.stamp.us, text, it.group)) {
       this.stats.duplicates++;
       return;
@@ -131,7 +133,7 @@ export class Pipeline<E> {
       this.correlator.push(at, host, p.send as SendEvent);
     } else if (p.other !== undefined) {
       this.stats.sideEvents++;
-      this.#opts.side!.push(at, host, stream, p.other);
+      this.#opts.side!.push(at, host, source, p.other);
     } else {
       this.stats.unknown++;
       this.#unknowns.push({ source: it.file.path === '-' ? it.file.stream : it.file.path, lineNo: it.lineNo, at: it.at, raw: it.raw });

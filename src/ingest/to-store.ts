@@ -2,9 +2,13 @@
 // and the state it leads to, so a rerun or a kill neither loses nor duplicates anything.
 
 import type { Framing } from '../../parsers/frame.js';
+import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
+import { parseSmtpdText } from '../../parsers/smtpd.js';
 import type { CorrelatorSnapshot } from '../correlate/correlator.js';
+import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import type { Db } from '../store/db.js';
-import { StoreWriter } from '../store/writer.js';
+import { linkSessionsInStore } from '../store/link.js';
+import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
 import { Pipeline, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
@@ -19,24 +23,53 @@ export interface IngestOptions {
 export interface IngestResult extends IngestStats {
   readonly messagesTouched: number;
   readonly openMessages: number;
+  readonly sessions: number;
+  readonly links: { readonly exact: number; readonly inferred: number };
+}
+
+function restoreSessions(snap: unknown): SessionCorrelator {
+  if (snap === undefined) return new SessionCorrelator();
+  try {
+    return SessionCorrelator.restore(snap);
+  } catch {
+    return new SessionCorrelator(); // a snapshot of another version: start afresh, sessions rejoin by key
+  }
 }
 
 export async function ingestToStore(db: Db, groups: readonly (readonly InputFile[])[], opts: IngestOptions): Promise<IngestResult> {
   const w = new StoreWriter(db);
-  const corr = w.getState<CorrelatorSnapshot>('correlator');
-  const reader = w.getState<ReaderState>('reader');
-  const p = new Pipeline({ host: opts.host, zone: zoneResolver(opts.tz), format: opts.format,
-    ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }) }, corr, reader);
+  const sessions = restoreSessions(w.getState<unknown>('sessions'));
+  const p = new Pipeline<SmtpdEvent>({
+    host: opts.host, zone: zoneResolver(opts.tz), format: opts.format,
+    side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
+    ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
+  }, w.getState<CorrelatorSnapshot>('correlator'), w.getState<ReaderState>('reader'));
+  const written = new Set<string>();
+  let from = Infinity;
+  let to = -Infinity;
+  const writeSessions = (list: readonly Session[]): void => {
+    for (const s of list) {
+      w.session(s);
+      written.add(sessionKey(s));
+      if (s.start < from) from = s.start;
+      const end = s.end ?? s.lastSeen;
+      if (end > to) to = end;
+    }
+  };
   const files = groups.flat();
   await p.run(groups, {
     alreadyRead: (f: InputFile) => f.path !== '-' && w.fileSize(f.path, f.identity) === f.size,
     commit: (b) => {
       w.transaction(() => {
         w.output(b.output);
+        writeSessions(sessions.drain());
         for (const u of b.unknowns) w.unknown(u);
         w.putState('correlator', b.correlator);
         w.putState('reader', b.reader);
+        w.putState('sessions', sessions.snapshot());
         if (b.final) {
+          // Sessions still open are stored as such; the snapshot above carries them on.
+          writeSessions(sessions.flushOpen());
           for (const f of files) {
             if (f.path !== '-') w.fileDone({ path: f.path, identity: f.identity, size: f.size, lines: 0, lastUs: null });
           }
@@ -44,5 +77,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
       });
     },
   });
-  return { ...p.stats, messagesTouched: p.correlator.stats.messagesOpened, openMessages: p.correlator.openCount() };
+  const links = written.size === 0 ? { exact: 0, inferred: 0 } : linkSessionsInStore(db, w, from, to);
+  return { ...p.stats, messagesTouched: p.correlator.stats.messagesOpened, openMessages: p.correlator.openCount(),
+    sessions: written.size, links };
 }

@@ -2,6 +2,8 @@
 // wraps each batch (data + state) in one transaction, so a kill loses nothing and duplicates nothing.
 
 import type { Output } from '../correlate/correlator.js';
+import type { Session } from '../correlate/sessions.js';
+import type { SessionLink } from '../correlate/link-sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { Db } from './db.js';
 
@@ -32,6 +34,11 @@ export class StoreWriter {
   readonly #getState;
   readonly #putFile;
   readonly #getFile;
+  readonly #upsertSession;
+  readonly #delSessionRcpts;
+  readonly #insSessionRcpt;
+  readonly #delSessionLinks;
+  readonly #insSessionLink;
 
   constructor(db: Db) {
     this.#db = db;
@@ -59,6 +66,21 @@ export class StoreWriter {
       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path, identity) DO UPDATE SET size = excluded.size,
       lines = excluded.lines, last_us = excluded.last_us, done_at = excluded.done_at`);
     this.#getFile = db.prepare('SELECT size FROM ingested_files WHERE path = ? AND identity = ?').pluck();
+    this.#upsertSession = db.prepare(`INSERT INTO sessions (key, host, stream, pid, start_us, end_us, open, client_ip,
+      client_port, client_host, local_ip, local_port, tcp, exit_code, rbl_code, rbl_text, helo, auth_user, tls, dialogue,
+      queued, verdict, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET end_us = excluded.end_us, open = excluded.open, client_ip = excluded.client_ip,
+        client_port = excluded.client_port, client_host = excluded.client_host, local_ip = excluded.local_ip,
+        local_port = excluded.local_port, tcp = excluded.tcp, exit_code = excluded.exit_code, rbl_code = excluded.rbl_code,
+        rbl_text = excluded.rbl_text, helo = excluded.helo, auth_user = excluded.auth_user, tls = excluded.tls,
+        dialogue = excluded.dialogue, queued = excluded.queued, verdict = excluded.verdict, detail = excluded.detail
+      RETURNING id`).pluck();
+    this.#delSessionRcpts = db.prepare('DELETE FROM session_rcpts WHERE session_id = ?');
+    this.#insSessionRcpt = db.prepare(`INSERT INTO session_rcpts (session_id, seq, at_us, sender, recipient, accepted, code, reason)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#delSessionLinks = db.prepare('DELETE FROM session_links WHERE session_key = ?');
+    this.#insSessionLink = db.prepare(`INSERT OR REPLACE INTO session_links (session_key, message_key, data_index, qp, link)
+      VALUES (?, ?, ?, ?, ?)`);
   }
 
   /** Runs fn in one transaction (BEGIN IMMEDIATE: a second writer waits instead of failing late). */
@@ -108,6 +130,28 @@ export class StoreWriter {
     }
   }
 
+  session(s: Session): void {
+    const id = this.#upsertSession.get(sessionKey(s), s.host, s.stream, s.pid, s.start, s.end, b(s.open), s.client.ip,
+      s.client.port, s.client.host, s.local.ip, s.local.port, s.tcp, s.exit?.code ?? null, s.rbl?.code ?? null,
+      s.rbl?.text ?? null, s.helo?.arg ?? null, s.auth?.user ?? null, b(s.tls), b(s.dialogue),
+      s.queued === null ? null : b(s.queued), s.verdict, JSON.stringify(s)) as number;
+    this.#delSessionRcpts.run(id);
+    let seq = 0;
+    for (const t of s.transactions) {
+      for (const r of t.rcpts) {
+        this.#insSessionRcpt.run(id, seq++, r.time, t.mailFrom, r.addr, r.accepted === null ? null : b(r.accepted), r.code, r.reason);
+      }
+    }
+  }
+
+  /** Replaces the links of these sessions with the ones given. */
+  sessionLinks(sessionKeys: Iterable<string>, links: readonly SessionLink[]): void {
+    for (const k of sessionKeys) this.#delSessionLinks.run(k);
+    for (const l of links) {
+      this.#insSessionLink.run(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`, l.messageId, l.dataIndex, l.qp, l.link);
+    }
+  }
+
   unknown(u: UnknownLine): void {
     this.#insUnknown.run(u.source, u.lineNo, u.at, u.raw);
   }
@@ -129,4 +173,8 @@ export class StoreWriter {
   fileSize(path: string, identity: string): number | undefined {
     return this.#getFile.get(path, identity) as number | undefined;
   }
+}
+
+export function sessionKey(s: { readonly host: string; readonly stream: string; readonly pid: number; readonly start: number }): string {
+  return `${s.host}:${s.stream}:${s.pid}:${s.start}`;
 }
