@@ -34,6 +34,7 @@ export const ingestCommand: CommandModule<object, Args> = {
       if (r.duplicates > 0) extra.push(`${r.duplicates} already stored`);
       if (r.skippedFiles > 0) extra.push(`${r.skippedFiles} files already read`);
       if (r.joined > 0) extra.push(`${r.joined} split lines joined`);
+      if (r.sessions > 0) extra.push(`${r.sessions} smtp sessions (${r.links.exact} exact and ${r.links.inferred} inferred links)`);
       process.stderr.write(`qtrace: ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
         `${r.unknown} unknown lines${extra.length > 0 ? ', ' + extra.join(', ') : ''} in ${secs.toFixed(2)} s → ${dbPath}\n`);
     } finally {

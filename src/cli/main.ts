@@ -7,6 +7,19 @@ import { ingestCommand } from './ingest-command.js';
 import { messagesCommand } from './messages-command.js';
 import { ClosedPipe } from './output.js';
 import { showCommand } from './show-command.js';
+import { sessionsCommand } from './sessions-command.js';
+import { makeExplainCommand, type ExplainArgv } from './explain-command.js';
+import { storeEvidence } from '../query/evidence.js';
+import { openDb, resolveDbPath, type Db } from '../store/db.js';
+
+let evidenceDb: Db | undefined;
+
+/** explain's log evidence: only when a database is named (--db or $QTRACE_DB) and exists. */
+function evidenceFor(flag: string | undefined) {
+  if (flag === undefined && process.env['QTRACE_DB'] === undefined) return undefined;
+  evidenceDb = openDb(resolveDbPath(flag), { mustExist: true, readonly: true });
+  return storeEvidence(evidenceDb);
+}
 
 function fail(message: string, hint?: string): void {
   process.stderr.write(`qtrace: ${message}${hint === undefined ? '' : ` (${hint})`}\n`);
@@ -25,6 +38,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(ingestCommand)
       .command(showCommand)
       .command(messagesCommand)
+      .command(sessionsCommand)
+      .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
       .demandCommand(1, 'name a command (see --help)')
       .strict()
@@ -41,5 +56,7 @@ export async function main(argv: string[]): Promise<void> {
     if (debug) process.stderr.write(((e as Error).stack ?? String(e)) + '\n');
     if (e instanceof QtraceError) fail(e.message, e.hint);
     else fail((e as Error).message ?? String(e));
+  } finally {
+    evidenceDb?.close();
   }
 }

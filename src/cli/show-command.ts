@@ -2,13 +2,15 @@ import type { CommandModule } from 'yargs';
 import { findTimelines, pickIncarnation } from '../query/timelines.js';
 import { ndjsonLine } from '../print/ndjson.js';
 import { prettyTimeline } from '../print/pretty.js';
+import { prettySession } from '../print/session.js';
+import { findSessions } from '../query/sessions.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { QtraceError } from '../util/errors.js';
 import { colorOption, dbOption, jsonOption, tzOption, useColor } from './common.js';
 import { write } from './output.js';
 import { parseUserTime } from './time.js';
 
-interface Args { msgid?: number; qp?: number; at?: string; host?: string; db?: string; tz?: string; json: boolean; color?: boolean }
+interface Args { msgid?: number; qp?: number; session?: number; at?: string; host?: string; db?: string; tz?: string; json: boolean; color?: boolean }
 
 export const showCommand: CommandModule<object, Args> = {
   command: 'show [msgid]',
@@ -16,11 +18,13 @@ export const showCommand: CommandModule<object, Args> = {
   builder: (y) => y
     .positional('msgid', { type: 'number', describe: "qmail's message id (as in `new msg N`)" })
     .option('qp', { type: 'number', describe: 'find by qp (the pid in `250 ok … qp N` and the Received: header)' })
-    .option('at', { type: 'string', describe: 'pick the incarnation alive at this time' })
+    .option('session', { type: 'number', describe: 'show the SMTP session of this pid (tcpserver/qmail-smtpd) instead' })
+    .option('at', { type: 'string', describe: 'pick the incarnation (or session) alive at this time' })
     .option('host', { type: 'string', describe: 'only this host' })
     .option('db', dbOption).option('tz', tzOption).option('json', jsonOption).option('color', colorOption) as never,
   handler: async (a) => {
-    if (a.msgid === undefined && a.qp === undefined) throw new QtraceError('USAGE', 'show needs a message id or --qp N');
+    if (a.session !== undefined) return showSession(a);
+    if (a.msgid === undefined && a.qp === undefined) throw new QtraceError('USAGE', 'show needs a message id, --qp N or --session PID');
     if (a.msgid !== undefined && !Number.isInteger(a.msgid)) throw new QtraceError('USAGE', 'a message id is a whole number');
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
@@ -43,3 +47,26 @@ export const showCommand: CommandModule<object, Args> = {
     }
   },
 };
+
+async function showSession(a: Args): Promise<void> {
+  const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
+  try {
+    let found = [...findSessions(db, { pid: a.session, host: a.host, newestFirst: true })];
+    if (a.at !== undefined && found.length > 0) {
+      const at = parseUserTime(a.at, a.tz);
+      const alive = found.find((v) => Date.parse(v.started) * 1000 <= at && (v.ended === null || Date.parse(v.ended) * 1000 + 1000 >= at));
+      found = alive === undefined ? [] : [alive];
+    }
+    if (found.length === 0) {
+      process.stderr.write(`qtrace: no session with pid ${a.session} in the database\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const style = { color: useColor(a.color) };
+    for (let i = 0; i < found.length; i++) {
+      await write(a.json ? JSON.stringify(found[i]) + '\n' : (i > 0 ? '\n' : '') + prettySession(found[i]!, style));
+    }
+  } finally {
+    db.close();
+  }
+}

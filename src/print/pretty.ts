@@ -2,6 +2,7 @@
 // --json prints, so the two can never disagree.
 
 import type { DeliveryView, TimelineView } from '../query/view.js';
+import { messageSessionLines } from './session.js';
 
 export interface Style { readonly color: boolean }
 
@@ -56,6 +57,7 @@ export function prettyTimeline(t: TimelineView, s: Style): string {
   if (t.ended !== null) {
     out.push(`  ended    ${when(t.ended)}` + (t.queue_seconds === null ? '' : `  after ${duration(t.queue_seconds)} in the queue`));
   }
+  if (t.session !== null) out.push(...messageSessionLines(t.session, s));
   if (t.bounce_of !== null) out.push(`  ${paint(s, 'magenta', 'bounce of')} ${t.bounce_of}`);
   if (t.forward_of !== null) out.push(`  ${paint(s, 'magenta', 'forwarded copy of')} ${t.forward_of}`);
   if (t.recipients.length > 0) {

@@ -2,6 +2,7 @@
 
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import type { Db } from '../store/db.js';
+import { sessionsOfMessages } from './sessions.js';
 import type { DeliveryView, LinkView, RecipientView, TimelineView } from './view.js';
 
 export interface MessageFilter {
@@ -89,6 +90,7 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
   for (const r of rcpts) {
     byId.get(r.message_id)!.r.push({ to: r.recipient, channel: r.channel, outcome: r.outcome, attempts: r.attempts });
   }
+  const sessions = sessionsOfMessages(db, keys);
   return rows.map((m) => {
     const parts = byId.get(m.id)!;
     let bounce: LinkView | null = m.bounce_qp === null ? null : { qp: m.bounce_qp, id: null };
@@ -116,7 +118,7 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
       queue_seconds: m.queued_us !== null && m.ended_us !== null ? (m.ended_us - m.queued_us) / 1e6 : null,
       partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
       deliveries: parts.d, recipients: parts.r, bounce, bounce_of: bounceOf, triple_bounce: m.triple_bounce === 1,
-      forwards, forward_of: forwardOf,
+      forwards, forward_of: forwardOf, session: sessions.get(m.key) ?? null,
     };
   });
 }

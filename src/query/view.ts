@@ -1,6 +1,8 @@
 // The public shape of a timeline (NDJSON, `show --json`), described by schemas/timeline.schema.json.
 // Times are ISO 8601 UTC with microseconds.
 
+import type { MessageSessionView } from './sessions.js';
+
 export interface DeliveryView {
   readonly delivery: number;
   readonly run: number;
@@ -46,4 +48,5 @@ export interface TimelineView {
   readonly triple_bounce: boolean;
   readonly forwards: readonly LinkView[];
   readonly forward_of: string | null;
+  readonly session: MessageSessionView | null;  // the SMTP session that queued it, when known
 }

@@ -1,0 +1,21 @@
+// `explain`'s step 6: what the logs say happened to mail for an address.
+
+import { isoFromMicros } from '../../parsers/timestamp.js';
+import type { EvidenceSource } from '../explain/types.js';
+import type { Db } from '../store/db.js';
+
+export function storeEvidence(db: Db): EvidenceSource {
+  const deliveries = db.prepare(`SELECT m.key AS id, m.queued_us, d.recipient AS "to", d.outcome, d.reason
+    FROM deliveries d JOIN messages m ON m.id = d.message_id
+    WHERE d.last = 1 AND d.recipient = ? COLLATE NOCASE ORDER BY m.first_us DESC LIMIT ?`);
+  const sessions = db.prepare(`SELECT s.key AS id, s.start_us, s.client_ip, s.client_port, r.accepted, r.code, r.reason
+    FROM session_rcpts r JOIN sessions s ON s.id = r.session_id
+    WHERE r.recipient = ? COLLATE NOCASE ORDER BY s.start_us DESC LIMIT ?`);
+  return {
+    recentDeliveries: (address, limit) => (deliveries.all(address, limit) as Array<{ id: string; queued_us: number | null; to: string; outcome: string; reason: string | null }>)
+      .map((r) => ({ id: r.id, queued: r.queued_us === null ? null : isoFromMicros(r.queued_us), to: r.to, outcome: r.outcome, reason: r.reason })),
+    recentSessions: (address, limit) => (sessions.all(address, limit) as Array<{ id: string; start_us: number; client_ip: string | null; client_port: number | null; accepted: number | null; code: number | null; reason: string | null }>)
+      .map((r) => ({ id: r.id, start: isoFromMicros(r.start_us), client: `${r.client_ip ?? '?'}:${r.client_port ?? '?'}`,
+        reply: r.accepted === null ? null : `${r.code ?? ''} ${r.accepted === 1 ? 'accepted' : `refused${r.reason === null ? '' : ` (${r.reason})`}`}`.trim() })),
+  };
+}

@@ -1,0 +1,98 @@
+// Reading SMTP sessions back out of the store: lists, one session, and the session of a message.
+
+import { isoFromMicros } from '../../parsers/timestamp.js';
+import type { Session } from '../correlate/sessions.js';
+import type { Db } from '../store/db.js';
+
+export interface SessionFilter {
+  readonly ip?: string | undefined;
+  readonly pid?: number | undefined;
+  readonly host?: string | undefined;
+  readonly rejected?: boolean | undefined;   // queued nothing
+  readonly since?: number | undefined;
+  readonly until?: number | undefined;
+  readonly rcpt?: string | undefined;        // some RCPT TO contains this
+  readonly newestFirst?: boolean | undefined;
+  readonly limit?: number | undefined;
+}
+
+export interface SessionMessageLink { readonly id: string; readonly link: 'exact' | 'inferred'; readonly qp: number | null }
+
+/** A session as printed: the stored record, its id and times in ISO, and the messages it queued. */
+export interface SessionView {
+  readonly id: string;
+  readonly started: string;
+  readonly ended: string | null;
+  readonly session: Session;
+  readonly messages: readonly SessionMessageLink[];
+}
+
+/** What a message's timeline says of the SMTP session that queued it. */
+export interface MessageSessionView {
+  readonly id: string;
+  readonly link: 'exact' | 'inferred';
+  readonly pid: number;
+  readonly stream: string;
+  readonly started: string;
+  readonly client: { readonly ip: string | null; readonly port: number | null; readonly host: string | null };
+  readonly helo: string | null;
+  readonly auth_user: string | null;
+  readonly from: string | null;
+  readonly rcpts: ReadonlyArray<{ readonly to: string; readonly accepted: boolean | null; readonly code: number | null;
+    readonly reason: string | null }>;
+  readonly verdict: string;
+}
+
+interface Row { key: string; start_us: number; end_us: number | null; detail: string }
+
+export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> {
+  const c: string[] = [];
+  const args: unknown[] = [];
+  if (f.ip !== undefined) { c.push('s.client_ip = ?'); args.push(f.ip); }
+  if (f.pid !== undefined) { c.push('s.pid = ?'); args.push(f.pid); }
+  if (f.host !== undefined) { c.push('s.host = ?'); args.push(f.host); }
+  if (f.rejected === true) c.push('COALESCE(s.queued, 0) = 0 AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_key = s.key)');
+  if (f.since !== undefined) { c.push('COALESCE(s.end_us, s.start_us) >= ?'); args.push(f.since); }
+  if (f.until !== undefined) { c.push('s.start_us < ?'); args.push(f.until); }
+  if (f.rcpt !== undefined) {
+    c.push(`EXISTS (SELECT 1 FROM session_rcpts r WHERE r.session_id = s.id AND r.recipient LIKE '%' || ? || '%' ESCAPE '\\')`);
+    args.push(f.rcpt.replace(/[\\%_]/g, (ch) => '\\' + ch));
+  }
+  const order = f.newestFirst === true ? 'DESC' : 'ASC';
+  const limit = f.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+  const rows = db.prepare(`SELECT s.key, s.start_us, s.end_us, s.detail FROM sessions s
+    ${c.length === 0 ? '' : 'WHERE ' + c.join(' AND ')} ORDER BY s.start_us ${order}, s.id ${order}${limit}`);
+  const links = db.prepare('SELECT message_key AS id, link, qp FROM session_links WHERE session_key = ? ORDER BY data_index, message_key');
+  for (const r of rows.iterate(...args) as IterableIterator<Row>) {
+    yield { id: r.key, started: isoFromMicros(r.start_us), ended: r.end_us === null ? null : isoFromMicros(r.end_us),
+      session: JSON.parse(r.detail) as Session, messages: links.all(r.key) as SessionMessageLink[] };
+  }
+}
+
+/** The sessions that queued these messages, by message key. */
+export function sessionsOfMessages(db: Db, keys: readonly string[]): Map<string, MessageSessionView> {
+  const out = new Map<string, MessageSessionView>();
+  if (keys.length === 0) return out;
+  const rows = db.prepare(`SELECT l.message_key, l.link, l.data_index, s.key, s.start_us, s.detail FROM session_links l
+    JOIN sessions s ON s.key = l.session_key WHERE l.message_key IN (${keys.map(() => '?').join(',')})`)
+    .all(...keys) as Array<{ message_key: string; link: 'exact' | 'inferred'; data_index: number | null; key: string; start_us: number; detail: string }>;
+  for (const r of rows) {
+    const s = JSON.parse(r.detail) as Session;
+    // The transaction that queued it: the DATA the exact link names, else the first that queued.
+    let tx = s.transactions.find((t) => t.data.some((d) => d.result === 'queued')) ?? s.transactions[0];
+    if (r.data_index !== null) {
+      let i = 0;
+      for (const t of s.transactions) {
+        for (let k = 0; k < t.data.length; k++, i++) if (i === r.data_index) tx = t;
+      }
+    }
+    out.set(r.message_key, {
+      id: r.key, link: r.link, pid: s.pid, stream: s.stream, started: isoFromMicros(r.start_us),
+      client: { ip: s.client.ip, port: s.client.port, host: s.client.host }, helo: s.helo?.arg ?? null,
+      auth_user: s.auth?.user ?? null, from: tx?.mailFrom ?? null,
+      rcpts: (tx?.rcpts ?? []).map((x) => ({ to: x.addr, accepted: x.accepted, code: x.code, reason: x.reason === null ? null : String(x.reason) })),
+      verdict: s.verdict,
+    });
+  }
+  return out;
+}
