@@ -58,6 +58,9 @@ export function prettySession(v: SessionView, s: Style): string {
       out.push(`    DATA (${d.bodyBytes} bytes) → ${res}`);
     }
   }
+  if (x.otherCommands.length > 0) {
+    out.push(`  other    ${x.otherCommands.map((c) => `${c.word} → ${c.code ?? '?'}`).join(', ')}`);
+  }
   if (!x.dialogue) out.push(paint(s, DIM, '  (no SMTP dialogue in this log: run qmail-smtpd under recordio to see it)'));
   out.push(`  verdict  ${x.verdict}`);
   for (const m of v.messages) out.push(`  queued   ${m.id}  ${paint(s, DIM, `[${m.link} link${m.qp === null ? '' : `, qp ${m.qp}`}]`)}`);

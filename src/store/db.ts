@@ -1,7 +1,7 @@
 // Opening the SQLite store: WAL, foreign keys, versioned migrations from schemas/migrations.
 
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
@@ -28,6 +28,9 @@ function migrations(): Migration[] {
 export interface OpenOptions { readonly readonly?: boolean; readonly mustExist?: boolean }
 
 export function openDb(path: string, opts: OpenOptions = {}): Db {
+  if (opts.mustExist === true && path !== ':memory:' && !existsSync(path)) {
+    throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest` first, or pass --db');
+  }
   let db: Db;
   try {
     db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.mustExist === true });
