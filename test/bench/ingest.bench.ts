@@ -30,7 +30,7 @@ for (const copies of [1, 9]) {
   const count = timed(['count', file]);
   const db = join(dir, `bench-x${copies}.db`);
   for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  const ingest = timed(['ingest', file, db]);
+  const ingest = timed(['ingest', db, file]);
   const n = Number(/lines=(\d+)/.exec(count.out)?.[1] ?? lines);
   results.push(
     `x${copies}: ${n.toLocaleString('en')} lines, ${(size / 1e6).toFixed(0)} MB\n` +
@@ -38,4 +38,15 @@ for (const copies of [1, 9]) {
     `  qtrace ingest:     ${ingest.wall.toFixed(2)} s, ${(n / ingest.wall / 1e3).toFixed(0)}k lines/s, peak RSS ${ingest.rssMb.toFixed(0)} MB` +
     `  (${(ingest.wall / count.wall).toFixed(1)}× the line count)\n  ${ingest.out.trim().split('\n').filter((l) => l.startsWith('qtrace')).join('')}`);
   console.log(results[results.length - 1]);
+}
+
+// The smtpd side too: the volume batch's send + smtpd + smtpdr logs (gzipped multilog) in one run.
+{
+  const inputs = ['send', 'smtpd', 'smtpdr'].map((d) => join(LAB, 'volume', 'logs', d));
+  const db = join(dir, 'bench-volume-all.db');
+  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+  const r = timed(['ingest', db, ...inputs]);
+  const n = Number(/lines=(\d+)/.exec(r.out)?.[1]);
+  console.log(`volume send+smtpd+smtpdr (.gz): ${n.toLocaleString('en')} lines in ${r.wall.toFixed(2)} s, ` +
+    `${(n / r.wall / 1e3).toFixed(0)}k lines/s, peak RSS ${r.rssMb.toFixed(0)} MB\n  ${r.out.trim().split('\n').filter((l) => l.startsWith('qtrace')).join('')}`);
 }
