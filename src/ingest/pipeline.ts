@@ -55,7 +55,7 @@ export interface CommitBatch {
 export interface IngestSink {
   /** True when this very file was read to its end before: it is skipped. */
   alreadyRead?(f: InputFile): boolean;
-  commit(b: CommitBatch): void;
+  commit(b: CommitBatch): void | Promise<void>;
 }
 
 export interface IngestStats {
@@ -97,12 +97,12 @@ export class Pipeline<E> {
       for (let i = 0; i < batch.length; i++) this.#take(batch[i]!);
       since += batch.length;
       if (since >= commitLines || Date.now() - last >= commitMs) {
-        sink.commit(this.#commitBatch(false));
+        await sink.commit(this.#commitBatch(false));
         since = 0;
         last = Date.now();
       }
     }
-    sink.commit(this.#commitBatch(true));
+    await sink.commit(this.#commitBatch(true));
     return this.stats;
   }
 

