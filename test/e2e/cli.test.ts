@@ -120,7 +120,7 @@ describe('qtrace ingest', () => {
 
 describe('queries', () => {
   const db = join(tmp(), 'q.db');
-  qtrace(['ingest', '--db', db, '--host', 'vm', SEND]);
+  qtrace(['ingest', '--db', db, '--host', 'vm', SEND, join(REPO, 'samples', 'smtpd'), join(REPO, 'samples', 'smtpdr')]);
 
   it('show MSGID lists every incarnation, newest first; --at picks one; --qp finds by qp', () => {
     const all = qtrace(['show', '--db', db, '1442657', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { first_seen: string; qp: number });
@@ -148,6 +148,7 @@ describe('queries', () => {
     addFormats.default(ajv);
     const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'schemas', 'timeline.schema.json'), 'utf8')));
     for (const t of failed) expect(validate(t), JSON.stringify(validate.errors)).toBe(true);
+    expect(failed.filter((t) => (t as { session: unknown }).session !== null).length).toBe(36); // 21 exact + 15 inferred
     const toCarol = qtrace(['messages', '--db', db, '--to', 'CAROL@virt', '--json']).stdout.trim().split('\n');
     expect(toCarol.length).toBe(1);
     expect(JSON.parse(toCarol[0]!).recipients[0].outcome).toBe('failed');
