@@ -10,7 +10,7 @@ export const dbOption = {
 
 export const tzOption = {
   type: 'string',
-  describe: 'time zone of zone-less stamps and of --since/--until (IANA name; default: the system zone)',
+  describe: 'time zone for zone-less stamps, --since/--until and printed times (IANA name; default: the system zone)',
 } as const satisfies Options;
 
 export const jsonOption = {

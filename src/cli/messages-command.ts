@@ -30,7 +30,7 @@ export const messagesCommand: CommandModule<object, Args> = {
   handler: async (a) => {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
-      const style = { color: useColor(a.color) };
+      const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
       let n = 0;
       for (const t of findTimelines(db, {
         since: a.since === undefined ? undefined : parseUserTime(a.since, a.tz),

@@ -28,7 +28,7 @@ export const sessionsCommand: CommandModule<object, Args> = {
   handler: async (a) => {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
-      const style = { color: useColor(a.color) };
+      const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
       let n = 0;
       for (const v of findSessions(db, {
         ip: a.ip, rcpt: a.rcpt, rejected: a.rejected, host: a.host, limit: a.limit,

@@ -38,7 +38,7 @@ export const showCommand: CommandModule<object, Args> = {
         process.exitCode = 1;
         return;
       }
-      const style = { color: useColor(a.color) };
+      const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
       for (let i = 0; i < found.length; i++) {
         await write(a.json ? ndjsonLine(found[i]!) : (i > 0 ? '\n' : '') + prettyTimeline(found[i]!, style));
       }
@@ -62,7 +62,7 @@ async function showSession(a: Args): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    const style = { color: useColor(a.color) };
+    const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
     for (let i = 0; i < found.length; i++) {
       await write(a.json ? JSON.stringify(found[i]) + '\n' : (i > 0 ? '\n' : '') + prettySession(found[i]!, style));
     }

@@ -3,24 +3,9 @@
 
 import type { DeliveryView, TimelineView } from '../query/view.js';
 import { messageSessionLines } from './session.js';
+import { clock, paint, when, type Color, type Style } from './style.js';
 
-export interface Style { readonly color: boolean }
-
-const codes = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, dim: 2, bold: 1 } as const;
-type Color = keyof typeof codes;
-
-function paint(s: Style, c: Color, text: string): string {
-  return s.color ? `\x1b[${codes[c]}m${text}\x1b[0m` : text;
-}
-
-/** '2026-11-25T17:49:46.255810Z' → '2026-11-25 17:49:46.255810' */
-function when(iso: string | null): string {
-  return iso === null ? '?' : iso.slice(0, 10) + ' ' + iso.slice(11, 26);
-}
-
-function clock(iso: string | null): string {
-  return iso === null ? '?' : iso.slice(11, 23);
-}
+export type { Style } from './style.js';
 
 const MARK = {
   delivered: ['✓', 'green'], failed: ['✗', 'red'], deferred: ['…', 'yellow'], pending: ['→', 'cyan'],
@@ -37,7 +22,16 @@ function duration(sec: number): string {
   return `${(sec / 3600).toFixed(1)} h`;
 }
 
+/** A report on one line; qmail-local's `did F+W+P` said in words. */
 function oneLine(reason: string): string {
+  const did = /^did (\d+)\+(\d+)\+(\d+)(?:\nqp (\d+))?/.exec(reason);
+  if (did !== null) {
+    const parts: string[] = [];
+    if (did[1] !== '0') parts.push(`${did[1]} mailbox`);
+    if (did[2] !== '0') parts.push(`${did[2]} forward${did[4] === undefined ? '' : ` (qp ${did[4]})`}`);
+    if (did[3] !== '0') parts.push(`${did[3]} program`);
+    return `delivered to ${parts.join(', ') || 'nothing'}`;
+  }
   return reason.replace(/\n+/g, ' / ');
 }
 
@@ -53,9 +47,9 @@ export function prettyTimeline(t: TimelineView, s: Style): string {
   if (t.bytes !== null) bits.push(`${t.bytes} bytes`);
   if (t.qp !== null) bits.push(`qp ${t.qp}`);
   if (t.uid !== null) bits.push(`uid ${t.uid}`);
-  out.push(`  queued   ${t.queued === null ? `${when(t.first_seen)} (first seen)` : when(t.queued)}  ${bits.join('  ')}`);
+  out.push(`  queued   ${t.queued === null ? `${when(t.first_seen, s)} (first seen)` : when(t.queued, s)}  ${bits.join('  ')}`);
   if (t.ended !== null) {
-    out.push(`  ended    ${when(t.ended)}` + (t.queue_seconds === null ? '' : `  after ${duration(t.queue_seconds)} in the queue`));
+    out.push(`  ended    ${when(t.ended, s)}` + (t.queue_seconds === null ? '' : `  after ${duration(t.queue_seconds)} in the queue`));
   }
   if (t.session !== null) out.push(...messageSessionLines(t.session, s));
   if (t.bounce_of !== null) out.push(`  ${paint(s, 'magenta', 'bounce of')} ${t.bounce_of}`);
@@ -74,7 +68,7 @@ export function prettyTimeline(t: TimelineView, s: Style): string {
       const res = d.result === null ? paint(s, 'cyan', 'in progress') : paint(s, RESULT_COLOR[d.result], d.result);
       const took = d.started !== null && d.finished !== null
         ? paint(s, 'dim', ` (${duration((Date.parse(d.finished) - Date.parse(d.started)) / 1000)})`) : '';
-      out.push(`    ${clock(d.started)}  #${d.delivery} ${d.channel} ${d.to} → ${res}${took}`);
+      out.push(`    ${clock(d.started, s)}  #${d.delivery} ${d.channel} ${d.to} → ${res}${took}`);
       if (d.reason !== null) out.push(`        ${oneLine(d.reason)}`);
     }
   }
@@ -99,6 +93,6 @@ export function summaryLine(t: TimelineView, s: Style): string {
   const to = t.recipients.length === 0 ? '' : t.recipients[0]!.to + (t.recipients.length > 1 ? ` +${t.recipients.length - 1}` : '');
   const tags = [t.bounce_of !== null ? 'bounce' : '', t.forward_of !== null ? 'forward' : '', t.partial ? 'partial' : '',
     t.lost ? 'lost' : '', t.ended === null && !t.lost ? 'queued' : ''].filter((x) => x !== '');
-  return `${when(t.queued ?? t.first_seen)}  ${String(t.msg).padStart(8)}  <${t.from ?? '?'}> → ${to}  ${parts.join(' ')}` +
+  return `${when(t.queued ?? t.first_seen, s)}  ${String(t.msg).padStart(8)}  <${t.from ?? '?'}> → ${to}  ${parts.join(' ')}` +
     (tags.length > 0 ? `  ${paint(s, 'dim', tags.join(','))}` : '') + '\n';
 }

@@ -1,14 +1,9 @@
 // Readable SMTP sessions: who connected, what they said, what was refused and why, what was queued.
 
 import type { MessageSessionView, SessionView } from '../query/sessions.js';
-import type { Style } from './pretty.js';
+import { paint, when, type Style } from './style.js';
 
-const paint = (s: Style, code: number, t: string): string => (s.color ? `\x1b[${code}m${t}\x1b[0m` : t);
-const RED = 31, GREEN = 32, YELLOW = 33, DIM = 2, BOLD = 1;
-
-function when(iso: string | null): string {
-  return iso === null ? '?' : iso.slice(0, 10) + ' ' + iso.slice(11, 26);
-}
+const RED = 'red', GREEN = 'green', YELLOW = 'yellow', DIM = 'dim', BOLD = 'bold';
 
 function client(c: { ip: string | null; port: number | null; host: string | null }): string {
   return `${c.ip ?? '?'}${c.port === null ? '' : ':' + c.port}${c.host === null ? '' : ` (${c.host})`}`;
@@ -31,7 +26,7 @@ export function sessionSummary(v: SessionView, s: Style): string {
   const ok = x.queued === true;
   const verdict = paint(s, ok ? GREEN : x.queued === false ? RED : YELLOW, x.verdict);
   const msgs = v.messages.length === 0 ? '' : `  ${v.messages.length} message${v.messages.length > 1 ? 's' : ''}`;
-  return `${when(v.started)}  ${String(x.pid).padStart(7)}  ${client(x.client).padEnd(28)} ${x.stream.padEnd(7)} ${verdict}${msgs}\n`;
+  return `${when(v.started, s)}  ${String(x.pid).padStart(7)}  ${client(x.client).padEnd(28)} ${x.stream.padEnd(7)} ${verdict}${msgs}\n`;
 }
 
 export function prettySession(v: SessionView, s: Style): string {
@@ -39,7 +34,7 @@ export function prettySession(v: SessionView, s: Style): string {
   const out: string[] = [];
   out.push(`${paint(s, BOLD, `session pid ${x.pid}`)} on ${x.host}/${x.stream}  ${paint(s, DIM, v.id)}${x.open ? '  [still open at the end of the logs]' : ''}`);
   out.push(`  client   ${client(x.client)}` + (x.local.ip === null ? '' : `  → ${x.local.ip}:${x.local.port ?? '?'}`));
-  out.push(`  time     ${when(v.started)} … ${when(v.ended)}` + (x.exit === null ? '' : `  exit ${x.exit.code ?? `signal ${x.exit.signal}`}`));
+  out.push(`  time     ${when(v.started, s)} … ${when(v.ended, s)}` + (x.exit === null ? '' : `  exit ${x.exit.code ?? `signal ${x.exit.signal}`}`));
   if (x.tcp === 'deny') out.push(`  ${paint(s, RED, 'denied by tcprules')}`);
   if (x.rbl !== null) out.push(`  ${paint(s, x.rbl.code >= 500 ? RED : YELLOW, `rblsmtpd ${x.rbl.code}`)} ${x.rbl.text}`);
   if (x.helo !== null) out.push(`  ${x.helo.verb.padEnd(8)} ${x.helo.arg}`);

@@ -148,7 +148,7 @@ describe('queries', () => {
     addFormats.default(ajv);
     const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'schemas', 'timeline.schema.json'), 'utf8')));
     for (const t of failed) expect(validate(t), JSON.stringify(validate.errors)).toBe(true);
-    expect(failed.filter((t) => (t as { session: unknown }).session !== null).length).toBe(36); // 21 exact + 15 inferred
+    expect(failed.filter((t) => (t as unknown as { session: unknown }).session !== null).length).toBe(36); // 21 exact + 15 inferred
     const toCarol = qtrace(['messages', '--db', db, '--to', 'CAROL@virt', '--json']).stdout.trim().split('\n');
     expect(toCarol.length).toBe(1);
     expect(JSON.parse(toCarol[0]!).recipients[0].outcome).toBe('failed');
