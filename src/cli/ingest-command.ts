@@ -4,10 +4,11 @@ import { expandInputs } from '../ingest/inputs.js';
 import { ingestToStore } from '../ingest/to-store.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
+import { makeLog } from '../util/log.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
-interface Args { inputs: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string }
+interface Args { inputs: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string; verbose: boolean }
 
 export const ingestCommand: CommandModule<object, Args> = {
   command: 'ingest [inputs..]',
@@ -18,7 +19,8 @@ export const ingestCommand: CommandModule<object, Args> = {
     .option('tz', tzOption)
     .option('host', { type: 'string', describe: 'host name for lines that carry none (multilog); default: this machine' })
     .option('format', { choices: FORMATS, default: 'auto' as const, describe: 'line framing; auto detects it per line' })
-    .option('name', { type: 'string', default: 'stdin', describe: 'stream name for stdin (dedupes reruns of the same pipe)' }) as never,
+    .option('name', { type: 'string', default: 'stdin', describe: 'stream name for stdin (dedupes reruns of the same pipe)' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log files, commits and what qtrace noticed (restarts, reused ids) to stderr' }) as never,
   handler: async (a) => {
     const started = process.hrtime.bigint();
     // Each argument is one time-ordered stream; several are merged by time.
@@ -28,6 +30,7 @@ export const ingestCommand: CommandModule<object, Args> = {
     try {
       const r = await ingestToStore(db, groups, {
         host: a.host ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
+        log: a.verbose ? makeLog(true) : undefined,
       });
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       const extra: string[] = [];

@@ -243,16 +243,19 @@ export class Correlator {
 
   /** A new qmail-send run: running deliveries will never report; ids start again at 1. */
   #restart(h: HostState, host: string, at: number, why: string | undefined): void {
+    let n = 0;
     for (const { t, d } of h.inflight.values()) {
       d.result = 'interrupted'; d.finished = at; d.reason = 'qmail-send stopped during the delivery';
-      this.stats.interrupted++;
+      n++;
       this.#dirty.add(t);
     }
+    this.stats.interrupted += n;
     h.inflight.clear();
     h.run++;
     h.lastDid = 0;
     this.stats.restarts++;
-    if (why !== undefined) this.#notices.push({ host, at, level: 'qtrace', text: why });
+    this.#notices.push({ host, at, level: 'qtrace',
+      text: `qmail-send run ${h.run} begins (${why ?? 'status: exiting'})${n > 0 ? `: ${n} running deliveries interrupted` : ''}` });
   }
 
   #infoSeen(host: string, t: Timeline, at: number): void {

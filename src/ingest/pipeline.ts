@@ -55,6 +55,8 @@ export interface CommitBatch {
 export interface IngestSink {
   /** True when this very file was read to its end before: it is skipped. */
   alreadyRead?(f: InputFile): boolean;
+  /** A file is about to be read (or was skipped). */
+  onFile?(f: InputFile, skipped: boolean): void;
   commit(b: CommitBatch): void | Promise<void>;
 }
 
@@ -173,8 +175,10 @@ export class Pipeline<E> {
     for (const file of files) {
       if (sink.alreadyRead?.(file) === true) {
         this.stats.skippedFiles++;
+        sink.onFile?.(file, true);
         continue;
       }
+      sink.onFile?.(file, false);
       this.stats.files++;
       const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
       let lineNo = 0;

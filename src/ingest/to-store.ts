@@ -14,12 +14,15 @@ import { sessionKey, StoreWriter, type FileRecord } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
 import { Pipeline, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
+import { isoFromMicros } from '../../parsers/timestamp.js';
+import type { Log } from '../util/log.js';
 
 export interface IngestOptions {
   readonly host: string;
   readonly tz?: string | undefined;
   readonly format?: Framing | undefined;
   readonly commitLines?: number;
+  readonly log?: Log | undefined;
 }
 
 export interface IngestResult extends IngestStats {
@@ -62,7 +65,17 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
     .map((f) => ({ path: f.path, identity: f.identity, size: f.size, lines: 0, lastUs: null }));
   await p.run(groups, {
     alreadyRead: (f: InputFile) => f.path !== '-' && w.fileSize(f.path, f.identity) === f.size,
+    onFile: (f, skipped) => opts.log?.info({ bytes: f.size }, `${skipped ? 'skipping (read before)' : 'reading'} ${f.path === '-' ? 'standard input' : f.path}`),
     commit: (b) => {
+      const log = opts.log;
+      if (log !== undefined && log.isLevelEnabled('info')) {
+        for (const n of b.output.notices) {
+          const at = isoFromMicros(n.at);
+          if (n.level === 'alert') log.error({ host: n.host, at }, `qmail-send alert: ${n.text}`);
+          else log.warn({ host: n.host, at }, n.level === 'warning' ? `qmail-send warning: ${n.text}` : n.text);
+        }
+        log.debug({ lines: p.stats.lines, open: p.correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
+      }
       const closed = note(sessions.drain());
       const state: Array<readonly [string, unknown]> = [['correlator', b.correlator], ['reader', b.reader],
         ['sessions', sessions.snapshot()]];

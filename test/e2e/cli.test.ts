@@ -106,6 +106,15 @@ describe('qtrace ingest', () => {
     oneLineError(qtrace([]));
   });
 
+  it('--verbose logs through pino-pretty what qtrace noticed: the qmail-send restarts of d1', () => {
+    const db = join(tmp(), 'q.db');
+    const r = qtrace(['ingest', '-v', '--db', db, join(LAB, 'd1-syslog-restart', 'logs', 'maillog')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/INFO.*reading .*maillog/);
+    expect(r.stderr.match(/WARN.*qmail-send run \d begins \(status: exiting\)/g)?.length).toBe(3);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^qtrace: 3158 lines, 162 messages/);
+  });
+
   it('damaged lines are counted and kept with their position, never fatal', () => {
     const dir = tmp();
     const f = join(dir, 'mixed.log');
