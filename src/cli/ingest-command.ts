@@ -27,8 +27,15 @@ export const ingestCommand: CommandModule<object, Args> = {
     const groups = expandInputs(a.inputs, a.name);
     const dbPath = resolveDbPath(a.db);
     const db = openDb(dbPath);
+    // Ctrl-C or a TERM (end of a live `tail -F | qtrace ingest`): commit what was read, then stop.
+    const stop = new AbortController();
+    let stoppedBy: string | undefined;
+    const onSignal = (sig: NodeJS.Signals): void => { stoppedBy = sig; stop.abort(); };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       const r = await ingestToStore(db, groups, {
+        signal: stop.signal,
         host: a.host ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
         log: a.verbose ? makeLog(true) : undefined,
       });
@@ -37,11 +44,15 @@ export const ingestCommand: CommandModule<object, Args> = {
       if (r.duplicates > 0) extra.push(`${r.duplicates} already stored`);
       if (r.skippedFiles > 0) extra.push(`${r.skippedFiles} files already read`);
       if (r.joined > 0) extra.push(`${r.joined} split lines joined`);
+      if (stoppedBy !== undefined) extra.push(`stopped by ${stoppedBy}`);
       if (r.sessions > 0) extra.push(`${r.sessions} smtp sessions (${r.links.exact} exact and ${r.links.inferred} inferred links)`);
       process.stderr.write(`qtrace: ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
         `${r.unknown} unknown lines${extra.length > 0 ? ', ' + extra.join(', ') : ''} in ${secs.toFixed(2)} s → ${dbPath}\n`);
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       db.close();
+      if (stoppedBy !== undefined) process.stdin.destroy(); // nothing more will be read
     }
   },
 };

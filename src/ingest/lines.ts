@@ -22,8 +22,13 @@ export function openInput(f: InputFile, stdin: Readable = process.stdin): Readab
   return lines;
 }
 
-export async function* lineBatches(lines: Readable, label: string): AsyncGenerator<string[]> {
+/**
+ * Batches of lines as they come. With `idleMs`, an empty batch is yielded whenever no line came
+ * for that long: a live pipe (`tail -F … |`) still reaches its commit points and its stop checks.
+ */
+export async function* lineBatches(lines: Readable, label: string, idleMs?: number): AsyncGenerator<string[]> {
   let ended = false;
+  let idle = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   const poke = (): void => { const w = wake; wake = undefined; w?.(); };
@@ -46,6 +51,16 @@ export async function* lineBatches(lines: Readable, label: string): AsyncGenerat
       throw new QtraceError('READ', `cannot read ${label}: ${code === 'Z_DATA_ERROR' ? 'not valid gzip data' : failure.message}`);
     }
     if (ended) return;
-    await new Promise<void>((r) => { wake = r; });
+    if (idle) {
+      idle = false;
+      yield [];
+      continue;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((r) => {
+      wake = r;
+      if (idleMs !== undefined) timer = setTimeout(() => { idle = true; poke(); }, idleMs);
+    });
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

@@ -27,6 +27,7 @@ export interface PipelineOptions<E> {
   readonly side?: SidePlugin<E> | undefined;
   readonly commitLines?: number;         // commit after this many lines…
   readonly commitMs?: number;            // …or this much wall time, whichever first
+  readonly signal?: AbortSignal | undefined; // stop reading, commit what was read, return
 }
 
 export interface ReaderState {
@@ -96,6 +97,7 @@ export class Pipeline<E> {
     let since = 0;
     let last = Date.now();
     for await (const batch of mergeByTime(sources)) {
+      if (this.#opts.signal?.aborted === true) break;
       for (let i = 0; i < batch.length; i++) this.#take(batch[i]!);
       since += batch.length;
       if (since >= commitLines || Date.now() - last >= commitMs) {
@@ -184,7 +186,9 @@ export class Pipeline<E> {
       let lineNo = 0;
       // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
       const held = new Map<string, Item>();
-      for await (const lines of lineBatches(openInput(file), file.path === '-' ? 'standard input' : file.path)) {
+      const stdin = file.path === '-';
+      const commitMs = this.#opts.commitMs ?? 1000;
+      for await (const lines of lineBatches(openInput(file), stdin ? 'standard input' : file.path, stdin ? commitMs : undefined)) {
         const out: Item[] = [];
         for (let i = 0; i < lines.length; i++) {
           const raw = lines[i]!;
@@ -224,7 +228,8 @@ export class Pipeline<E> {
             out.push(item);
           }
         }
-        if (out.length > 0) yield out;
+        // an empty batch from the reader is an idle tick: pass it on so commits and stops happen
+        if (out.length > 0 || lines.length === 0) yield out;
       }
       if (held.size > 0) yield [...held.values()];
     }

@@ -23,6 +23,7 @@ export interface IngestOptions {
   readonly format?: Framing | undefined;
   readonly commitLines?: number;
   readonly log?: Log | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface IngestResult extends IngestStats {
@@ -45,7 +46,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
   const w = new StoreWriter(db);
   const sessions = restoreSessions(w.getState<unknown>('sessions'));
   const p = new Pipeline<SmtpdEvent>({
-    host: opts.host, zone: zoneResolver(opts.tz), format: opts.format,
+    host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal,
     side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
   }, w.getState<CorrelatorSnapshot>('correlator'), w.getState<ReaderState>('reader'));

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { qtrace, qtraceAsync } from '../helpers/cli.js';
 import { LAB, REPO } from '../helpers/lab.js';
 
@@ -104,6 +105,30 @@ describe('qtrace ingest', () => {
     oneLineError(qtrace(['ingest', '--db', join(dir, 'q.db'), '--tz', 'Mars/Olympus', SEND]));
     oneLineError(qtrace(['messages', '--db', join(dir, 'q.db'), '--since', 'last tuesday-ish']));
     oneLineError(qtrace([]));
+  });
+
+  it('live from a pipe: what came in is committed while the pipe stays open; TERM commits the rest and stops', async () => {
+    const db = join(tmp(), 'q.db');
+    const lines = readFileSync(join(SEND, 'current'), 'utf8').split('\n');
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'qtrace'), 'ingest', '--db', db, '--host', 'vm'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const count = (): number => {
+      if (!existsSync(db)) return 0;
+      const r = qtrace(['messages', '--db', db, '--json']);
+      return r.status === 0 ? r.stdout.trim().split('\n').length : 0;
+    };
+    const until = async (ok: () => boolean): Promise<void> => { while (!ok()) await new Promise((r) => setTimeout(r, 100)); };
+    child.stdin.write(lines.slice(0, 300).join('\n') + '\n');
+    await until(() => count() > 0);                       // committed with the pipe still open
+    const early = count();
+    child.stdin.write(lines.slice(300).join('\n'));
+    await until(() => count() === 70);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(early).toBeLessThan(70);
+    expect(code).toBe(0);
+    expect(err).toMatch(/679 lines, 70 messages .*stopped by SIGTERM/);
   });
 
   it('--verbose logs through pino-pretty what qtrace noticed: the qmail-send restarts of d1', () => {
