@@ -30,6 +30,9 @@ export type SendEvent =
   | { readonly kind: 'status'; readonly local: number; readonly localMax: number; readonly remote: number;
       readonly remoteMax: number; readonly exitasap: boolean }
   | { readonly kind: 'status_exiting' }
+  | { readonly kind: 'daemon'; readonly text: string }          // indimail qmail-daemon: …
+  | { readonly kind: 'dispatch'; readonly channel: 'local' | 'remote'; readonly from: string; readonly to: string;
+      readonly bytes: number }                                      // indimail `local: S R BYTES`
   | { readonly kind: 'warning'; readonly text: string }
   | { readonly kind: 'alert'; readonly text: string };
 

@@ -90,6 +90,18 @@ export const SEND_FORMATS: readonly LineFormat<SendEvent>[] = [
     samples: ['status: exiting'],
   },
   {
+    name: 'send.daemon',
+    pattern: /^qmail-daemon: (.*)$/s,
+    build: (m) => ({ kind: 'daemon', text: m[1]! }),
+    samples: ['qmail-daemon: pid 187, queue /var/indimail/queue/queue1 started'],
+  },
+  {
+    name: 'send.dispatch',
+    pattern: new RegExp(`^(local|remote): (\\S*) (\\S+) (\\d+)${Q}$`),
+    build: (m) => ({ kind: 'dispatch', channel: m[1] as 'local' | 'remote', from: m[2]!, to: m[3]!, bytes: n(m[4]) }),
+    samples: ['local: root@indimail.org postmaster@example.com 814 queue5', 'remote: a@b.example c@d.example 1200'],
+  },
+  {
     name: 'send.warning',
     pattern: /^warning: (.*)$/s,
     build: (m) => ({ kind: 'warning', text: m[1]! }),
@@ -110,6 +122,18 @@ for (const f of SEND_FORMATS) {
   let list = BY_FIRST.get(first);
   if (list === undefined) BY_FIRST.set(first, (list = []));
   list.push(f);
+}
+
+const RX_QUEUE = / (queue\d+)$/;
+
+/**
+ * indimail runs one qmail-send per queue and suffixes every line with ` queueK`; message and
+ * delivery ids are per queue. Returns that queue's name, or undefined (the common case, cheaply).
+ */
+export function queueOf(text: string): string | undefined {
+  const c = text.charCodeAt(text.length - 1);
+  if (c < 48 || c > 57) return undefined;
+  return RX_QUEUE.exec(text)?.[1];
 }
 
 /** One line of qmail-send text (no stamp) → its event, or undefined if it is not a qmail-send line. */

@@ -218,6 +218,9 @@ export class Correlator {
       case 'alert':
         this.#notices.push({ host, at, level: 'alert', text: ev.text });
         break;
+      case 'daemon':
+      case 'dispatch':
+        break; // indimail's bookkeeping: nothing a timeline needs
     }
     if (at - this.#lastPurge > INFO_BEFORE_US) this.#purge(at);
   }

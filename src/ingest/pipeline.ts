@@ -4,6 +4,7 @@
 import type { SendEvent } from '../../parsers/events.js';
 import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
 import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
+import { queueOf } from '../../parsers/qmail-send.js';
 import type { ZoneResolver } from '../../parsers/timestamp.js';
 import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/correlator.js';
 import type { UnknownLine } from '../store/writer.js';
@@ -72,7 +73,7 @@ export interface IngestStats {
   files: number;
 }
 
-interface Item { raw: string; lineNo: number; file: InputFile; group: number; frame: Frame; at: number | null }
+interface Item { raw: string; lineNo: number; file: InputFile; group: number; ctx: FrameContext; frame: Frame; at: number | null }
 
 export class Pipeline<E> {
   readonly correlator: Correlator;
@@ -134,11 +135,22 @@ export class Pipeline<E> {
     const at = it.at ?? 0;
     if (p.send !== undefined) {
       this.stats.sendEvents++;
-      this.correlator.push(at, host, p.send as SendEvent);
+      // indimail multi-queue: each queue is its own qmail-send, with its own ids
+      const q = queueOf(text);
+      this.correlator.push(at, q === undefined ? host : `${host}/${q}`, p.send as SendEvent);
     } else if (p.other !== undefined) {
       this.stats.sideEvents++;
       this.#opts.side!.push(at, host, source, p.other);
     } else {
+      // A framed line that no parser knows may be two lines glued by a lost newline.
+      const parts = f.framing === 'none' || it.raw.length < 40 ? undefined : splitGlued(it.raw);
+      if (parts !== undefined) {
+        for (const raw of parts) {
+          const frame = frameLine(raw, it.ctx);
+          this.#take({ ...it, raw, frame, at: frame.stamp?.us ?? it.at });
+        }
+        return;
+      }
       this.stats.unknown++;
       this.#unknowns.push({ source: it.file.path === '-' ? it.file.stream : it.file.path, lineNo: it.lineNo, at: it.at, raw: it.raw });
     }
@@ -201,7 +213,7 @@ export class Pipeline<E> {
               // Two lines glued by a lost newline: take both, in order.
               const first = frameLine(parts[0], ctx);
               if (first.stamp !== undefined) lastAt = first.stamp.us;
-              out.push({ raw: parts[0], lineNo, file, group, frame: first, at: first.stamp?.us ?? lastAt });
+              out.push({ raw: parts[0], lineNo, file, group, ctx, frame: first, at: first.stamp?.us ?? lastAt });
               frame = frameLine(parts[1], ctx);
             }
           }
@@ -221,7 +233,7 @@ export class Pipeline<E> {
             const h = held.get(hk);
             if (h !== undefined) { held.delete(hk); out.push(h); }
           }
-          const item: Item = { raw, lineNo, file, group, frame, at: frame.stamp?.us ?? lastAt };
+          const item: Item = { raw, lineNo, file, group, ctx, frame, at: frame.stamp?.us ?? lastAt };
           if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
             held.set(hk, item);
           } else {
