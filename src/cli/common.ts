@@ -2,6 +2,8 @@
 
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
+import type { Style } from '../print/style.js';
+import { parseUserTime } from './time.js';
 
 export const dbOption = {
   type: 'string',
@@ -31,4 +33,26 @@ export function defaultHost(): string {
 export function useColor(flag: boolean | undefined): boolean {
   if (flag !== undefined) return flag;
   return process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
+}
+
+export const sinceOption = {
+  type: 'string',
+  describe: "from this time (ISO, 'today', 'yesterday', or an age: 2h)",
+} as const satisfies Options;
+
+export const untilOption = { type: 'string', describe: 'before this time' } as const satisfies Options;
+export const hostOption = { type: 'string', describe: 'only this host' } as const satisfies Options;
+export const limitOption = { type: 'number', describe: 'at most this many' } as const satisfies Options;
+
+/** --since/--until as µs, read in --tz. */
+export function timeRange(a: { since?: string | undefined; until?: string | undefined; tz?: string | undefined }):
+  { since: number | undefined; until: number | undefined } {
+  return {
+    since: a.since === undefined ? undefined : parseUserTime(a.since, a.tz),
+    until: a.until === undefined ? undefined : parseUserTime(a.until, a.tz),
+  };
+}
+
+export function styleOf(a: { color?: boolean | undefined; tz?: string | undefined }): Style {
+  return { color: useColor(a.color), zone: a.tz ?? 'system' };
 }

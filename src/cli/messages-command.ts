@@ -3,9 +3,8 @@ import { findTimelines } from '../query/timelines.js';
 import { ndjsonLine } from '../print/ndjson.js';
 import { prettyTimeline, summaryLine } from '../print/pretty.js';
 import { openDb, resolveDbPath } from '../store/db.js';
-import { colorOption, dbOption, jsonOption, tzOption, useColor } from './common.js';
+import { colorOption, dbOption, hostOption, jsonOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { write } from './output.js';
-import { parseUserTime } from './time.js';
 
 const OUTCOMES = ['delivered', 'failed', 'deferred', 'pending'] as const;
 
@@ -18,23 +17,22 @@ export const messagesCommand: CommandModule<object, Args> = {
   command: 'messages',
   describe: 'list message timelines (what happened to mail for bob@ yesterday?)',
   builder: (y) => y
-    .option('since', { type: 'string', describe: "from this time (ISO, 'today', 'yesterday', or an age: 2h)" })
-    .option('until', { type: 'string', describe: 'before this time' })
+    .option('since', sinceOption)
+    .option('until', untilOption)
     .option('to', { type: 'string', describe: 'a recipient contains this (case-insensitive)' })
     .option('from', { type: 'string', describe: 'the sender contains this' })
     .option('outcome', { choices: OUTCOMES, describe: 'some recipient ended so' })
-    .option('host', { type: 'string', describe: 'only this host' })
-    .option('limit', { type: 'number', describe: 'at most this many' })
+    .option('host', hostOption)
+    .option('limit', limitOption)
     .option('long', { type: 'boolean', alias: 'l', default: false, describe: 'whole timelines instead of one line each' })
     .option('db', dbOption).option('tz', tzOption).option('json', jsonOption).option('color', colorOption) as never,
   handler: async (a) => {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
-      const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
+      const style = styleOf(a);
       let n = 0;
       for (const t of findTimelines(db, {
-        since: a.since === undefined ? undefined : parseUserTime(a.since, a.tz),
-        until: a.until === undefined ? undefined : parseUserTime(a.until, a.tz),
+        ...timeRange(a),
         to: a.to, from: a.from, outcome: a.outcome, host: a.host, limit: a.limit,
       })) {
         await write(a.json ? ndjsonLine(t) : a.long ? (n > 0 ? '\n' : '') + prettyTimeline(t, style) : summaryLine(t, style));

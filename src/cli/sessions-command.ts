@@ -2,9 +2,8 @@ import type { CommandModule } from 'yargs';
 import { findSessions } from '../query/sessions.js';
 import { prettySession, sessionSummary } from '../print/session.js';
 import { openDb, resolveDbPath } from '../store/db.js';
-import { colorOption, dbOption, tzOption, useColor } from './common.js';
+import { colorOption, dbOption, hostOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { write } from './output.js';
-import { parseUserTime } from './time.js';
 
 interface Args {
   ip?: string; rcpt?: string; rejected: boolean; since?: string; until?: string; host?: string; limit?: number;
@@ -18,22 +17,21 @@ export const sessionsCommand: CommandModule<object, Args> = {
     .option('ip', { type: 'string', describe: 'client IP' })
     .option('rcpt', { type: 'string', describe: 'some RCPT TO contains this' })
     .option('rejected', { type: 'boolean', default: false, describe: 'only sessions that queued nothing (rblsmtpd, tcprules, rcpthosts, …)' })
-    .option('since', { type: 'string', describe: "from this time (ISO, 'today', 'yesterday', or an age: 2h)" })
-    .option('until', { type: 'string', describe: 'before this time' })
-    .option('host', { type: 'string', describe: 'only this host' })
-    .option('limit', { type: 'number', describe: 'at most this many' })
+    .option('since', sinceOption)
+    .option('until', untilOption)
+    .option('host', hostOption)
+    .option('limit', limitOption)
     .option('long', { type: 'boolean', alias: 'l', default: false, describe: 'whole sessions instead of one line each' })
     .option('json', { type: 'boolean', default: false, describe: 'print NDJSON, one session per line' })
     .option('db', dbOption).option('tz', tzOption).option('color', colorOption) as never,
   handler: async (a) => {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
-      const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
+      const style = styleOf(a);
       let n = 0;
       for (const v of findSessions(db, {
         ip: a.ip, rcpt: a.rcpt, rejected: a.rejected, host: a.host, limit: a.limit,
-        since: a.since === undefined ? undefined : parseUserTime(a.since, a.tz),
-        until: a.until === undefined ? undefined : parseUserTime(a.until, a.tz),
+        ...timeRange(a),
       })) {
         await write(a.json ? JSON.stringify(v) + '\n' : a.long ? (n > 0 ? '\n' : '') + prettySession(v, style) : sessionSummary(v, style));
         n++;

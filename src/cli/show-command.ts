@@ -6,7 +6,7 @@ import { prettySession } from '../print/session.js';
 import { findSessions } from '../query/sessions.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { QtraceError } from '../util/errors.js';
-import { colorOption, dbOption, jsonOption, tzOption, useColor } from './common.js';
+import { colorOption, dbOption, hostOption, jsonOption, styleOf, tzOption } from './common.js';
 import { write } from './output.js';
 import { parseUserTime } from './time.js';
 
@@ -20,7 +20,7 @@ export const showCommand: CommandModule<object, Args> = {
     .option('qp', { type: 'number', describe: 'find by qp (the pid in `250 ok … qp N` and the Received: header)' })
     .option('session', { type: 'number', describe: 'show the SMTP session of this pid (tcpserver/qmail-smtpd) instead' })
     .option('at', { type: 'string', describe: 'pick the incarnation (or session) alive at this time' })
-    .option('host', { type: 'string', describe: 'only this host' })
+    .option('host', hostOption)
     .option('db', dbOption).option('tz', tzOption).option('json', jsonOption).option('color', colorOption) as never,
   handler: async (a) => {
     if (a.session !== undefined) return showSession(a);
@@ -38,7 +38,7 @@ export const showCommand: CommandModule<object, Args> = {
         process.exitCode = 1;
         return;
       }
-      const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
+      const style = styleOf(a);
       for (let i = 0; i < found.length; i++) {
         await write(a.json ? ndjsonLine(found[i]!) : (i > 0 ? '\n' : '') + prettyTimeline(found[i]!, style));
       }
@@ -62,7 +62,7 @@ async function showSession(a: Args): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    const style = { color: useColor(a.color), zone: a.tz ?? 'system' };
+    const style = styleOf(a);
     for (let i = 0; i < found.length; i++) {
       await write(a.json ? JSON.stringify(found[i]) + '\n' : (i > 0 ? '\n' : '') + prettySession(found[i]!, style));
     }
