@@ -76,10 +76,14 @@ export interface CorrelatorStats {
   orphanResults: number;
 }
 
+/**
+ * The state between runs, without the open timelines themselves: those are in the store already
+ * (every changed timeline is written at each commit), so the snapshot stays small however long
+ * the queue is. restore() takes them back from whoever kept them.
+ */
 export interface CorrelatorSnapshot {
-  readonly version: 1;
+  readonly version: 2;
   readonly hosts: ReadonlyArray<{ host: string; run: number; lastDid: number; inflight: Array<[number, string, number]> }>;
-  readonly open: readonly Timeline[];
   readonly recentInfo: ReadonlyArray<[string, QpEntry]>;
   readonly wanted: ReadonlyArray<[string, QpEntry]>;
 }
@@ -322,22 +326,32 @@ export class Correlator {
     return n;
   }
 
+  /** The messages in the queue (not ended, not lost), in no particular order. */
+  openTimelines(): Timeline[] {
+    const out: Timeline[] = [];
+    for (const h of this.#hosts.values()) for (const t of h.open.values()) out.push(t);
+    return out;
+  }
+
   snapshot(): CorrelatorSnapshot {
     const hosts: Array<{ host: string; run: number; lastDid: number; inflight: Array<[number, string, number]> }> = [];
-    const open: Timeline[] = [];
     for (const [host, h] of this.#hosts) {
       const inflight: Array<[number, string, number]> = [];
       for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
       hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight });
-      for (const t of h.open.values()) open.push(t);
     }
-    return { version: 1, hosts, open, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
+    return { version: 2, hosts, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
   }
 
-  static restore(s: CorrelatorSnapshot): Correlator {
+  /** A snapshot of another version is ignored (state starts afresh; the open timelines still count). */
+  static restore(s: CorrelatorSnapshot | undefined, open: readonly Timeline[]): Correlator {
     const c = new Correlator();
     const byKey = new Map<string, Timeline>();
-    for (const t of s.open) byKey.set(t.key, t);
+    for (const t of open) {
+      byKey.set(t.key, t);
+      c.#host(t.host).open.set(t.msg, t);
+    }
+    if (s === undefined || s.version !== 2) return c;
     for (const hs of s.hosts) {
       const h = c.#host(hs.host);
       h.run = hs.run; h.lastDid = hs.lastDid;
@@ -347,7 +361,6 @@ export class Correlator {
         if (t !== undefined && d !== undefined) h.inflight.set(did, { t, d });
       }
     }
-    for (const t of s.open) c.#host(t.host).open.set(t.msg, t);
     for (const [k, e] of s.recentInfo) c.#recentInfo.set(k, e);
     for (const [k, e] of s.wanted) c.#wanted.set(k, e);
     return c;

@@ -82,9 +82,9 @@ export class Pipeline<E> {
   readonly #hwm = new Map<string, Mark>();
   #unknowns: UnknownLine[] = [];
 
-  constructor(opts: PipelineOptions<E>, correlator?: CorrelatorSnapshot, reader?: ReaderStateIn) {
+  constructor(opts: PipelineOptions<E>, correlator: Correlator = new Correlator(), reader?: ReaderStateIn) {
     this.#opts = opts;
-    this.correlator = correlator === undefined ? new Correlator() : Correlator.restore(correlator);
+    this.correlator = correlator;
     for (const [k, v] of Object.entries(reader?.hwm ?? {})) {
       this.#hwm.set(k, { us: v.us, texts: [...v.texts], from: v.texts.map(() => EARLIER) });
     }

@@ -5,7 +5,8 @@
 import type { Framing } from '../../parsers/frame.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
-import type { CorrelatorSnapshot } from '../correlate/correlator.js';
+import { Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
+import { loadOpenTimelines } from '../store/open.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import type { Db } from '../store/db.js';
 import { linkSessionsInStore } from '../store/link.js';
@@ -49,7 +50,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal,
     side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
-  }, w.getState<CorrelatorSnapshot>('correlator'), w.getState<ReaderState>('reader'));
+  }, Correlator.restore(w.getState<CorrelatorSnapshot>('correlator'), loadOpenTimelines(db)), w.getState<ReaderState>('reader'));
   const written = new Set<string>();
   let from = Infinity;
   let to = -Infinity;

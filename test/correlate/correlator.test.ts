@@ -149,7 +149,8 @@ describe('correlator', () => {
       0.2 starting delivery 7: msg 300 to remote temp@ok.remote.test
       0.3 delivery 7: deferral: 127.0.0.1_does_not_like_recipient./Remote_host_said:_451_later/
       0.4 starting delivery 8: msg 300 to local tammy@mx.example.test`);
-    const b = Correlator.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    // the open timelines travel apart from the snapshot (the store keeps them); both as JSON here
+    const b = Correlator.restore(JSON.parse(JSON.stringify(a.snapshot())), JSON.parse(JSON.stringify(a.openTimelines())));
     const m = feed(b, `
       1.0 delivery 8: success: did_1+0+0/
       9.0 starting delivery 9: msg 300 to remote temp@ok.remote.test

@@ -1,0 +1,38 @@
+// The messages still in the queue, read back as timelines for the correlator of the next run.
+
+import type { Delivery, Timeline } from '../correlate/timeline.js';
+import type { Db } from './db.js';
+
+interface MsgRow {
+  id: number; key: string; host: string; msg: number; first_us: number; queued_us: number | null;
+  partial: number; bytes: number | null; sender: string | null; qp: number | null; uid: number | null;
+  bounce_qp: number | null; triple_bounce: number;
+}
+interface DelRow {
+  message_id: number; run: number; did: number; channel: 'local' | 'remote'; recipient: string;
+  started_us: number | null; finished_us: number | null; result: Delivery['result']; reason: string | null;
+  smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number; rcpt: number;
+}
+
+export function loadOpenTimelines(db: Db): Timeline[] {
+  const rows = db.prepare('SELECT * FROM messages WHERE ended_us IS NULL AND lost = 0').all() as MsgRow[];
+  if (rows.length === 0) return [];
+  const byId = new Map<number, Timeline>();
+  for (const m of rows) {
+    byId.set(m.id, {
+      key: m.key, host: m.host, msg: m.msg, firstSeen: m.first_us, queued: m.queued_us, ended: null,
+      partial: m.partial === 1, lost: false, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
+      bounceQp: m.bounce_qp, tripleBounce: m.triple_bounce === 1, deliveries: [], recipients: [],
+    });
+  }
+  const dels = db.prepare(`SELECT d.* FROM deliveries d JOIN messages m ON m.id = d.message_id
+    WHERE m.ended_us IS NULL AND m.lost = 0 ORDER BY d.message_id, d.seq`).all() as DelRow[];
+  for (const d of dels) {
+    byId.get(d.message_id)?.deliveries.push({
+      run: d.run, did: d.did, channel: d.channel, to: d.recipient, started: d.started_us, finished: d.finished_us,
+      result: d.result, reason: d.reason, smtpCode: d.smtp_code, dsn: d.dsn, remoteIp: d.remote_ip,
+      tooLong: d.too_long === 1, rcpt: d.rcpt,
+    });
+  }
+  return [...byId.values()];
+}
