@@ -10,6 +10,8 @@ import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/c
 import type { UnknownLine } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
 import { lineBatches, openInput } from './lines.js';
+import { StreamMarks, type MarksJSON } from './marks.js';
+import { mergeByTime } from './merge.js';
 import { yearGuesser } from './zone.js';
 
 /** splogger cuts a line after this many characters of text and sends the rest as `STAMP+rest`. */
@@ -32,18 +34,7 @@ export interface PipelineOptions<E> {
 }
 
 export interface ReaderState {
-  // per stream: the newest stamp taken, and the texts taken at exactly that stamp
-  readonly hwm: Record<string, { us: number; texts: string[] }>;
-}
-
-/** The high-water mark of one stream; `from` says which input (of this run) gave each text. */
-interface Mark { us: number; texts: string[]; from: number[] }
-
-/** Inputs of earlier runs: whatever they gave is already stored. */
-const EARLIER = -1;
-
-interface ReaderStateIn {
-  readonly hwm: Record<string, { us: number; texts: string[] }>;
+  readonly hwm: MarksJSON;
 }
 
 export interface CommitBatch {
@@ -79,15 +70,13 @@ export class Pipeline<E> {
   readonly correlator: Correlator;
   readonly stats: IngestStats = { lines: 0, sendEvents: 0, sideEvents: 0, unknown: 0, duplicates: 0, joined: 0, skippedFiles: 0, files: 0 };
   readonly #opts: PipelineOptions<E>;
-  readonly #hwm = new Map<string, Mark>();
+  readonly #marks: StreamMarks;
   #unknowns: UnknownLine[] = [];
 
-  constructor(opts: PipelineOptions<E>, correlator: Correlator = new Correlator(), reader?: ReaderStateIn) {
+  constructor(opts: PipelineOptions<E>, correlator: Correlator = new Correlator(), reader?: ReaderState) {
     this.#opts = opts;
     this.correlator = correlator;
-    for (const [k, v] of Object.entries(reader?.hwm ?? {})) {
-      this.#hwm.set(k, { us: v.us, texts: [...v.texts], from: v.texts.map(() => EARLIER) });
-    }
+    this.#marks = new StreamMarks(reader?.hwm);
   }
 
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
@@ -112,8 +101,7 @@ export class Pipeline<E> {
   }
 
   #commitBatch(final: boolean): CommitBatch {
-    const hwm: Record<string, { us: number; texts: string[] }> = {};
-    for (const [k, v] of this.#hwm) hwm[k] = { us: v.us, texts: v.texts };
+    const hwm = this.#marks.toJSON();
     const unknowns = this.#unknowns;
     this.#unknowns = [];
     return { output: this.correlator.drain(final), unknowns, correlator: this.correlator.snapshot(), reader: { hwm }, final };
@@ -128,7 +116,7 @@ export class Pipeline<E> {
     // One qmail-send per host; other programs are told apart by their log (syslog tag or dir).
     const source = f.tag ?? it.file.stream;
     const stream = p.send !== undefined ? `send@${host}` : `${source}@${host}`;
-    if (it.at !== null && f.stamp !== undefined && this.#seen(stream, f.stamp.us, text, it.group)) {
+    if (it.at !== null && f.stamp !== undefined && this.#marks.seen(stream, f.stamp.us, text, it.group)) {
       this.stats.duplicates++;
       return;
     }
@@ -154,34 +142,6 @@ export class Pipeline<E> {
       this.stats.unknown++;
       this.#unknowns.push({ source: it.file.path === '-' ? it.file.stream : it.file.path, lineNo: it.lineNo, at: it.at, raw: it.raw });
     }
-  }
-
-  /**
-   * True when this stream already gave this line: older than its mark, or the same text at the
-   * mark's very stamp from another input (or an earlier run). One input may repeat a line at one
-   * stamp (multilog stamps in µs), so its own repeats are kept.
-   */
-  #seen(stream: string, us: number, text: string, group: number): boolean {
-    const h = this.#hwm.get(stream);
-    if (h === undefined) {
-      this.#hwm.set(stream, { us, texts: [text], from: [group] });
-      return false;
-    }
-    if (us < h.us) return true;
-    if (us === h.us) {
-      for (let i = 0; i < h.texts.length; i++) {
-        if (h.texts[i] === text && h.from[i] !== group) return true;
-      }
-      h.texts.push(text);
-      h.from.push(group);
-      return false;
-    }
-    h.us = us;
-    h.texts.length = 0;
-    h.from.length = 0;
-    h.texts.push(text);
-    h.from.push(group);
-    return false;
   }
 
   async *#readGroup(files: readonly InputFile[], group: number, sink: IngestSink): AsyncGenerator<Item[]> {
@@ -246,46 +206,4 @@ export class Pipeline<E> {
       if (held.size > 0) yield [...held.values()];
     }
   }
-}
-
-/** k-way merge of time-ordered sources; lines without a time go out as soon as they are seen. */
-async function* mergeByTime(sources: AsyncGenerator<Item[]>[]): AsyncGenerator<Item[]> {
-  if (sources.length === 1) {
-    yield* sources[0]!;
-    return;
-  }
-  interface Head { gen: AsyncGenerator<Item[]>; buf: Item[]; i: number; done: boolean }
-  const heads: Head[] = [];
-  for (const gen of sources) {
-    const h: Head = { gen, buf: [], i: 0, done: false };
-    heads.push(h);
-  }
-  const refill = async (h: Head): Promise<void> => {
-    while (!h.done && h.i >= h.buf.length) {
-      const r = await h.gen.next();
-      if (r.done === true) h.done = true;
-      else { h.buf = r.value; h.i = 0; }
-    }
-  };
-  for (const h of heads) await refill(h);
-  let out: Item[] = [];
-  for (;;) {
-    let best: Head | undefined;
-    let bestAt = Infinity;
-    for (const h of heads) {
-      if (h.i >= h.buf.length) continue;
-      const at = h.buf[h.i]!.at ?? -Infinity;
-      if (at < bestAt || best === undefined) { best = h; bestAt = at; }
-    }
-    if (best === undefined) break;
-    out.push(best.buf[best.i++]!);
-    if (best.i >= best.buf.length) {
-      if (out.length > 0) { yield out; out = []; }
-      await refill(best);
-    } else if (out.length >= 4096) {
-      yield out;
-      out = [];
-    }
-  }
-  if (out.length > 0) yield out;
 }
