@@ -31,7 +31,8 @@ const MONTHS: Readonly<Record<string, number>> = {
 const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? /;
 const RX_3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (.*)$/s;
 const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
-const RX_3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ( \d|\d\d) (\d\d):(\d\d):(\d\d) (\S+) (.*)$/s;
+// journald's short-precise adds a fraction to the 3164 stamp
+const RX_3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ( \d|\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) (.*)$/s;
 const RX_TAG = /^([^\s:[\]]+)(?:\[\d+\])?: ?(.*)$/s;
 const RX_UNIX = /^(\d{9,11}\.\d{1,9})([ +])/;
 
@@ -127,8 +128,8 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
       if (mon !== undefined) {
         // The syslog stamp is needed only when splogger's own stamp is absent; computed either way
         // is cheap next to the regex, and keeps this function free of lazy state.
-        const st = civilToStamp(ctx.yearFor(mon), mon, +m[2]!.trim(), +m[3]!, +m[4]!, +m[5]!, '', ctx.zone);
-        return syslogBody('rfc3164', st, m[6]!, m[7] ?? '');
+        const st = civilToStamp(ctx.yearFor(mon), mon, +m[2]!.trim(), +m[3]!, +m[4]!, +m[5]!, m[6] ?? '', ctx.zone);
+        return syslogBody('rfc3164', st, m[7]!, m[8] ?? '');
       }
     }
   }

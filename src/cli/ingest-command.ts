@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { Framing } from '../../parsers/frame.js';
-import { expandInputs } from '../ingest/inputs.js';
+import { expandInputs, impliedHost } from '../ingest/inputs.js';
 import { ingestToStore } from '../ingest/to-store.js';
-import { openDb, resolveDbPath } from '../store/db.js';
+import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
 
@@ -17,7 +17,7 @@ export const ingestCommand: CommandModule<object, Args> = {
     .positional('inputs', { type: 'string', array: true, default: [], describe: 'log files or multilog directories; - or nothing: stdin' })
     .option('db', dbOption)
     .option('tz', tzOption)
-    .option('host', { type: 'string', describe: 'host name for lines that carry none (multilog); default: this machine' })
+    .option('host', { type: 'string', describe: 'host for lines that name none (multilog); default: the one host the syslog inputs or the database name, else this machine' })
     .option('format', { choices: FORMATS, default: 'auto' as const, describe: 'line framing; auto detects it per line' })
     .option('name', { type: 'string', default: 'stdin', describe: 'stream name for stdin (dedupes reruns of the same pipe)' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log files, commits and what qtrace noticed (restarts, reused ids) to stderr' }) as never,
@@ -34,9 +34,10 @@ export const ingestCommand: CommandModule<object, Args> = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
       const r = await ingestToStore(db, groups, {
         signal: stop.signal,
-        host: a.host ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
+        host: a.host ?? implied ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
         log: a.verbose ? makeLog(true) : undefined,
       });
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
@@ -45,6 +46,7 @@ export const ingestCommand: CommandModule<object, Args> = {
       if (r.skippedFiles > 0) extra.push(`${r.skippedFiles} files already read`);
       if (r.joined > 0) extra.push(`${r.joined} split lines joined`);
       if (stoppedBy !== undefined) extra.push(`stopped by ${stoppedBy}`);
+      if (implied !== undefined && r.lines > 0) extra.push(`host ${implied} assumed for lines that name none`);
       if (r.sessions > 0) extra.push(`${r.sessions} smtp sessions (${r.links.exact} exact and ${r.links.inferred} inferred links)`);
       process.stderr.write(`qtrace: ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
         `${r.unknown} unknown lines${extra.length > 0 ? ', ' + extra.join(', ') : ''} in ${secs.toFixed(2)} s → ${dbPath}\n`);

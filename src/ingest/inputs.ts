@@ -4,6 +4,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { parseFrame, type FrameContext } from '../../parsers/frame.js';
+import { UTC_ZONE } from '../../parsers/timestamp.js';
 import { QtraceError } from '../util/errors.js';
 
 export interface InputFile {
@@ -13,25 +16,43 @@ export interface InputFile {
   readonly size: number;
   readonly mtime: Date;
   readonly identity: string;    // sha1 of the first 4 KiB as stored ('' for stdin)
+  readonly syslogHost: string | undefined; // the host its first line names, when it is syslog
 }
 
 const RX_ROTATED = /^@[0-9a-f]{24}\.[su](\.gz)?$/;
 const RX_CURRENT = /^current(\.gz)?$/;
 
-function identityOf(path: string): string {
+function head(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(4096);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return createHash('sha1').update(buf.subarray(0, n)).digest('hex');
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
   } finally {
     closeSync(fd);
   }
 }
 
+const PEEK: FrameContext = { zone: UTC_ZONE, yearFor: () => 2000 };
+
+/** The host a syslog file's first line names (multilog lines name none). */
+function syslogHostOf(bytes: Buffer, gz: boolean): string | undefined {
+  let text: string;
+  try {
+    text = (gz ? gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : bytes).toString('utf8');
+  } catch {
+    return undefined; // not gzip after all: reading it will say so
+  }
+  const nl = text.indexOf('\n');
+  const f = parseFrame(nl < 0 ? text : text.slice(0, nl), PEEK);
+  return f.framing === 'rfc3164' || f.framing === 'rfc3339' || f.framing === 'rfc5424' ? f.host : undefined;
+}
+
 function fileInput(path: string, stream: string): InputFile {
   const st = statSync(path);
-  return { path, stream, gz: path.endsWith('.gz'), size: st.size, mtime: st.mtime, identity: identityOf(path) };
+  const gz = path.endsWith('.gz');
+  const bytes = head(path);
+  return { path, stream, gz, size: st.size, mtime: st.mtime, identity: createHash('sha1').update(bytes).digest('hex'),
+    syslogHost: syslogHostOf(bytes, gz) };
 }
 
 /** The log stream a lone file belongs to: its multilog dir for current/@…s, else its own name. */
@@ -48,7 +69,7 @@ export function expandInputs(args: readonly string[], stdinName: string): InputF
     const out: InputFile[] = [];
     groups.push(out);
     if (a === '-') {
-      out.push({ path: '-', stream: stdinName, gz: false, size: 0, mtime: new Date(), identity: '' });
+      out.push({ path: '-', stream: stdinName, gz: false, size: 0, mtime: new Date(), identity: '', syslogHost: undefined });
       continue;
     }
     const p = resolve(a);
@@ -81,4 +102,17 @@ export function expandInputs(args: readonly string[], stdinName: string): InputF
     }
   }
   return groups;
+}
+
+/**
+ * The host for lines that name none (multilog): the one host the syslog inputs name, else the
+ * one host the store already knows, else undefined (the caller falls back to this machine).
+ * Logs copied from another machine then still meet their syslog half.
+ */
+export function impliedHost(groups: readonly (readonly InputFile[])[], storedHosts: readonly string[]): string | undefined {
+  const named = new Set<string>();
+  for (const g of groups) for (const f of g) if (f.syslogHost !== undefined) named.add(f.syslogHost);
+  if (named.size === 1) return [...named][0];
+  if (named.size === 0 && storedHosts.length === 1) return storedHosts[0];
+  return undefined;
 }

@@ -14,6 +14,9 @@ import { StreamMarks, type MarksJSON } from './marks.js';
 import { mergeByTime } from './merge.js';
 import { yearGuesser } from './zone.js';
 
+const RX_UNPRINTABLE = /[^\x20-\x7e]/;
+const RX_UNPRINTABLE_ALL = /[^\x20-\x7e]/g;
+
 /** splogger cuts a line after this many characters of text and sends the rest as `STAMP+rest`. */
 const SPLOGGER_CUT = 799;
 
@@ -116,7 +119,9 @@ export class Pipeline<E> {
     // One qmail-send per host; other programs are told apart by their log (syslog tag or dir).
     const source = f.tag ?? it.file.stream;
     const stream = p.send !== undefined ? `send@${host}` : `${source}@${host}`;
-    if (it.at !== null && f.stamp !== undefined && this.#marks.seen(stream, f.stamp.us, text, it.group)) {
+    // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
+    const same = p.send !== undefined || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
+    if (it.at !== null && f.stamp !== undefined && this.#marks.seen(stream, f.stamp.us, same, it.group)) {
       this.stats.duplicates++;
       return;
     }

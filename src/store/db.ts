@@ -74,3 +74,8 @@ function migrate(db: Db, readonly: boolean): void {
     })();
   }
 }
+
+/** Hosts the store has messages or sessions of (at most two: callers only ask "exactly one?"). */
+export function knownHosts(db: Db): string[] {
+  return db.prepare('SELECT host FROM messages UNION SELECT host FROM sessions LIMIT 2').pluck().all() as string[];
+}

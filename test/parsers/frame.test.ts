@@ -67,6 +67,15 @@ describe('framings', () => {
     expect(isoFromMicros(g.stamp!.us)).toBe('2026-06-09T09:12:24.000000Z');
   });
 
+  it('journald: short-iso with +0100, short-precise with a fraction, tags with [pid]', () => {
+    const a = parseFrame('2026-11-25T19:05:56+0100 mail qmail-send[812]: new msg 1442624', ctx);
+    expect(a).toMatchObject({ framing: 'rfc3339', host: 'mail', tag: 'qmail-send', text: 'new msg 1442624' });
+    expect(isoFromMicros(a.stamp!.us)).toBe('2026-11-25T18:05:56.000000Z');
+    const b = parseFrame('Nov 25 18:05:56.275607 mail qmail-send[812]: end msg 1442624', ctx);
+    expect(b).toMatchObject({ framing: 'rfc3164', host: 'mail', tag: 'qmail-send', text: 'end msg 1442624' });
+    expect(isoFromMicros(b.stamp!.us)).toBe('2026-11-25T18:05:56.275607Z');
+  });
+
   it('RFC 3164 years: no future dates, and Dec → Jan rolls over', () => {
     const y = yearGuesser(new Date('2027-01-02T00:00:00Z'));
     expect([y(12), y(12), y(1), y(1)]).toEqual([2026, 2026, 2027, 2027]);

@@ -5,12 +5,12 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { InputFile } from '../../src/ingest/inputs.js';
 import { lineBatches, MAX_LINE, openInput } from '../../src/ingest/lines.js';
-import { StreamMarks } from '../../src/ingest/marks.js';
+import { JITTER_US, StreamMarks } from '../../src/ingest/marks.js';
 import { mergeByTime } from '../../src/ingest/merge.js';
 import { frameLine } from '../../parsers/line.js';
 import { UTC_ZONE } from '../../parsers/timestamp.js';
 
-const STDIN: InputFile = { path: '-', stream: 'stdin', gz: false, size: 0, mtime: new Date(0), identity: '' };
+const STDIN: InputFile = { path: '-', stream: 'stdin', gz: false, size: 0, mtime: new Date(0), identity: '', syslogHost: undefined };
 
 async function linesOf(chunks: Array<string | Buffer>): Promise<string[]> {
   const input = new PassThrough();
@@ -52,16 +52,36 @@ describe('lines', () => {
 });
 
 describe('stream marks', () => {
-  it('older lines and the same text at the same stamp from another input are seen; own repeats are not', () => {
+  const status = 'status: local 1/10 remote 0/20';
+  it('older lines, and the same text within the jitter from another input, are seen; own repeats are not', () => {
     const m = new StreamMarks();
-    expect(m.seen('send@vm', 100, 'status: local 1/10 remote 0/20', 0)).toBe(false);
-    expect(m.seen('send@vm', 100, 'status: local 1/10 remote 0/20', 0)).toBe(false); // multilog repeated it
-    expect(m.seen('send@vm', 100, 'status: local 1/10 remote 0/20', 1)).toBe(true);  // a second copy
-    expect(m.seen('send@vm', 99, 'new msg 5', 0)).toBe(true);
-    expect(m.seen('smtpd@vm', 99, 'tcpserver: status: 0/20', 0)).toBe(false);     // streams are apart
-    const next = new StreamMarks(JSON.parse(JSON.stringify(m.toJSON())));          // the next run
-    expect(next.seen('send@vm', 100, 'status: local 1/10 remote 0/20', 0)).toBe(true);
-    expect(next.seen('send@vm', 100, 'end msg 5', 0)).toBe(false);
-    expect(next.seen('send@vm', 101, 'new msg 6', 0)).toBe(false);
+    const t = 1_000_000_000;
+    expect(m.seen('send@vm', t, status, 0)).toBe(false);
+    expect(m.seen('send@vm', t, status, 0)).toBe(false);            // multilog repeated it
+    expect(m.seen('send@vm', t + 2_000, status, 1)).toBe(true);     // a second copy, 2 ms off
+    expect(m.seen('send@vm', t - JITTER_US - 1, 'new msg 5', 0)).toBe(true); // before the mark
+    expect(m.seen('send@vm', t - 10, 'new msg 5', 1)).toBe(false);  // a line not seen yet, just before
+    expect(m.seen('smtpd@vm', t - JITTER_US - 1, 'tcpserver: status: 0/20', 0)).toBe(false); // streams are apart
+    const next = new StreamMarks(JSON.parse(JSON.stringify(m.toJSON())));             // the next run
+    expect(next.seen('send@vm', t, status, 0)).toBe(true);
+    expect(next.seen('send@vm', t, 'end msg 5', 0)).toBe(false);
+    expect(next.seen('send@vm', t + 1, 'new msg 6', 0)).toBe(false);
+  });
+
+  it('a stream logged twice (multilog dir and splogger copy of smtpd, d1) gives the sessions of one copy', async () => {
+    const { tempDb, ingestPaths, LAB } = await import('../helpers/lab.js');
+    const logs = `${LAB}/d1-syslog-restart/logs`;
+    const count = async (paths: string[]) => {
+      const { db } = tempDb();
+      const r = await ingestPaths(db, paths);
+      const n = db.prepare("SELECT verdict, count(*) AS n FROM sessions GROUP BY 1 ORDER BY 1").all();
+      db.close();
+      return { r, n };
+    };
+    const one = await count([`${logs}/maillog`]);
+    const both = await count([`${logs}/maillog`, `${logs}/smtpd`, `${logs}/smtpdr`]);
+    expect(both.n).toEqual(one.n);
+    expect(both.r.links).toEqual(one.r.links);
+    expect(both.r.duplicates).toBeGreaterThanOrEqual(1650); // of the 1,659 smtpd lines logged twice
   });
 });
