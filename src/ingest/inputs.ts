@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { parseFrame, type FrameContext } from '../../parsers/frame.js';
+import { parseFrame, type FrameContext, type Framing } from '../../parsers/frame.js';
 import { UTC_ZONE } from '../../parsers/timestamp.js';
 import { QtraceError } from '../util/errors.js';
 
@@ -17,6 +17,7 @@ export interface InputFile {
   readonly mtime: Date;
   readonly identity: string;    // sha1 of the first 4 KiB as stored ('' for stdin)
   readonly syslogHost: string | undefined; // the host its first line names, when it is syslog
+  readonly tai64n: boolean;     // its first line has a multilog TAI64N stamp
 }
 
 const RX_ROTATED = /^@[0-9a-f]{24}\.[su](\.gz)?$/;
@@ -34,25 +35,27 @@ function head(path: string): Buffer {
 
 const PEEK: FrameContext = { zone: UTC_ZONE, yearFor: () => 2000 };
 
-/** The host a syslog file's first line names (multilog lines name none). */
-function syslogHostOf(bytes: Buffer, gz: boolean): string | undefined {
+/** The framing of a file's first line, and the host it names if it is syslog. */
+function firstLine(bytes: Buffer, gz: boolean): { framing: Framing; host: string | undefined } {
   let text: string;
   try {
     text = (gz ? gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : bytes).toString('utf8');
   } catch {
-    return undefined; // not gzip after all: reading it will say so
+    return { framing: 'none', host: undefined }; // not gzip after all: reading it will say so
   }
   const nl = text.indexOf('\n');
   const f = parseFrame(nl < 0 ? text : text.slice(0, nl), PEEK);
-  return f.framing === 'rfc3164' || f.framing === 'rfc3339' || f.framing === 'rfc5424' ? f.host : undefined;
+  const syslog = f.framing === 'rfc3164' || f.framing === 'rfc3339' || f.framing === 'rfc5424';
+  return { framing: f.framing, host: syslog ? f.host : undefined };
 }
 
 function fileInput(path: string, stream: string): InputFile {
   const st = statSync(path);
   const gz = path.endsWith('.gz');
   const bytes = head(path);
+  const first = firstLine(bytes, gz);
   return { path, stream, gz, size: st.size, mtime: st.mtime, identity: createHash('sha1').update(bytes).digest('hex'),
-    syslogHost: syslogHostOf(bytes, gz) };
+    syslogHost: first.host, tai64n: first.framing === 'multilog' };
 }
 
 /** The log stream a lone file belongs to: its multilog dir for current/@…s, else its own name. */
@@ -62,14 +65,56 @@ function streamOf(path: string): string {
   return name.replace(/\.gz$/, '').replace(/(\.\d+|-\d{8})$/, '');
 }
 
+function listDir(p: string, shown: string): string[] {
+  try {
+    return readdirSync(p);
+  } catch (e) {
+    throw new QtraceError('NO_INPUT', `cannot read directory ${shown}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** A multilog directory's files in order (`@…s` by their TAI64N names, then `current`), or []. */
+function multilogFiles(p: string, names: readonly string[]): InputFile[] {
+  const rotated = names.filter((n) => RX_ROTATED.test(n)).sort();
+  const current = names.filter((n) => RX_CURRENT.test(n));
+  const stream = basename(p);
+  return [...rotated, ...current].map((n) => fileInput(join(p, n), stream));
+}
+
+// Files a log directory may hold besides multilog dirs: syslog files and their rotations.
+const RX_LOGFILE = /(^(mail|maillog|messages|syslog)([.-].*)?$)|(\.log(\.\d+)?(\.gz)?$)/;
+
+/**
+ * A directory that is no multilog dir itself (/var/log/qmail holding send/ and smtpd/): its
+ * multilog subdirectories whose stamps are multilog's own (a tai64nlocal copy beside its
+ * original would feed the same lines twice), and its syslog files. One group each.
+ */
+function logDirGroups(p: string, shown: string, names: readonly string[]): InputFile[][] {
+  const groups: InputFile[][] = [];
+  for (const n of [...names].sort()) {
+    const q = join(p, n);
+    let st;
+    try { st = statSync(q); } catch { continue; }
+    if (st.isDirectory()) {
+      const files = multilogFiles(q, listDir(q, join(shown, n)));
+      if (files.length > 0 && files.every((f) => f.tai64n)) groups.push(files);
+    } else if (st.isFile() && RX_LOGFILE.test(n)) {
+      groups.push([fileInput(q, streamOf(q))]);
+    }
+  }
+  if (groups.length === 0) {
+    throw new QtraceError('NOT_MULTILOG', `${shown} is not a multilog directory (no current or @….s files) and holds none`,
+      'name the log files or multilog directories');
+  }
+  return groups;
+}
+
 /** One group per argument: a group is one time-ordered stream (a multilog dir is one group). */
 export function expandInputs(args: readonly string[], stdinName: string): InputFile[][] {
   const groups: InputFile[][] = [];
   for (const a of args.length === 0 ? ['-'] : args) {
-    const out: InputFile[] = [];
-    groups.push(out);
     if (a === '-') {
-      out.push({ path: '-', stream: stdinName, gz: false, size: 0, mtime: new Date(), identity: '', syslogHost: undefined });
+      groups.push([{ path: '-', stream: stdinName, gz: false, size: 0, mtime: new Date(), identity: '', syslogHost: undefined, tai64n: false }]);
       continue;
     }
     const p = resolve(a);
@@ -80,22 +125,13 @@ export function expandInputs(args: readonly string[], stdinName: string): InputF
       throw new QtraceError('NO_INPUT', `cannot read ${a}: no such file or directory`);
     }
     if (st.isDirectory()) {
-      let names: string[];
-      try {
-        names = readdirSync(p);
-      } catch (e) {
-        throw new QtraceError('NO_INPUT', `cannot read directory ${a}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-      const rotated = names.filter((n) => RX_ROTATED.test(n)).sort();
-      const current = names.filter((n) => RX_CURRENT.test(n));
-      if (rotated.length === 0 && current.length === 0) {
-        throw new QtraceError('NOT_MULTILOG', `${a} is not a multilog directory (no current or @….s files)`);
-      }
-      const stream = basename(p);
-      for (const n of [...rotated, ...current]) out.push(fileInput(join(p, n), stream));
+      const names = listDir(p, a);
+      const files = multilogFiles(p, names);
+      if (files.length > 0) groups.push(files);
+      else groups.push(...logDirGroups(p, a, names));
     } else {
       try {
-        out.push(fileInput(p, streamOf(p)));
+        groups.push([fileInput(p, streamOf(p))]);
       } catch (e) {
         throw new QtraceError('NO_INPUT', `cannot read ${a}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
       }

@@ -42,6 +42,20 @@ describe('ground truth', () => {
     expect(b.res.mismatches).toEqual([]);
   });
 
+  it('a whole logs/ directory: multilog dirs and every syslog copy at once, each line taken once', async () => {
+    for (const batch of ['b1-scenarios', 'd1-syslog-restart', 'd2-local-time']) {
+      const { r, res } = await run(batch, ['.']);
+      expect(res.mismatches, batch).toEqual([]);
+      expect(r.unknown, batch).toBe(0);
+    }
+    // d1: maillog in three formats plus the smtpd/smtpdr dirs; d2: the tai64nlocal copies are not read
+    const d1 = await run('d1-syslog-restart', ['.']);
+    expect(d1.r.sessions).toBe(94);
+    expect(d1.r.messagesTouched).toBe(162);
+    const d2 = await run('d2-local-time', ['.']);
+    expect(d2.r.files).toBe(3);
+  });
+
   it('volume: 20,000 messages and 2,662 bounces from gzipped multilog files', async () => {
     const { r, res } = await run('volume', ['send']);
     expect(r.lines).toBe(179_410);

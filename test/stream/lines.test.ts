@@ -10,7 +10,7 @@ import { mergeByTime } from '../../src/ingest/merge.js';
 import { frameLine } from '../../parsers/line.js';
 import { UTC_ZONE } from '../../parsers/timestamp.js';
 
-const STDIN: InputFile = { path: '-', stream: 'stdin', gz: false, size: 0, mtime: new Date(0), identity: '', syslogHost: undefined };
+const STDIN: InputFile = { path: '-', stream: 'stdin', gz: false, size: 0, mtime: new Date(0), identity: '', syslogHost: undefined, tai64n: false };
 
 async function linesOf(chunks: Array<string | Buffer>): Promise<string[]> {
   const input = new PassThrough();
