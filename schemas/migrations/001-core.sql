@@ -18,8 +18,8 @@ CREATE TABLE messages (
   bounce_qp     INTEGER,                      -- `bounce msg N qp Q`
   triple_bounce INTEGER NOT NULL DEFAULT 0    -- its bounce was discarded
 );
-CREATE INDEX messages_host_msg ON messages (host, msg);
-CREATE INDEX messages_qp       ON messages (host, qp);
+CREATE INDEX messages_msg      ON messages (msg);   -- show MSGID (any host)
+CREATE INDEX messages_qp       ON messages (qp);    -- show --qp, qp links
 CREATE INDEX messages_first    ON messages (first_us);
 
 -- One row per delivery attempt, in order (seq) within its message. The latest attempt of each
@@ -59,7 +59,7 @@ CREATE TABLE links (
   from_key TEXT    NOT NULL,
   to_key   TEXT    NOT NULL,
   qp       INTEGER NOT NULL,
-  PRIMARY KEY (kind, from_key, to_key)
+  PRIMARY KEY (from_key, kind, to_key)
 ) WITHOUT ROWID;
 CREATE INDEX links_to ON links (to_key);
 

@@ -29,7 +29,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_start  ON sessions (start_us);
 CREATE INDEX sessions_client ON sessions (client_ip);
-CREATE INDEX sessions_pid    ON sessions (host, pid);
+CREATE INDEX sessions_pid    ON sessions (pid);
 
 -- Each RCPT TO and its reply, for "who tried to send to this address".
 CREATE TABLE session_rcpts (
