@@ -389,6 +389,18 @@ export class SessionCorrelator {
     return out;
   }
 
+  /**
+   * End of a run: sessions whose `end` was seen (still in their grace period) are final; they
+   * leave the state. Sessions without an `end` stay, for the next run to continue.
+   */
+  flushClosing(): Session[] {
+    const out: Session[] = [];
+    for (const c of this.#closing.values()) out.push(this.#close(c.s));
+    this.#closing.clear();
+    this.#nextExpiry = Number.POSITIVE_INFINITY;
+    return out;
+  }
+
   /** End of input: every session still open or in its grace period, oldest first; state is emptied. */
   flushOpen(): Session[] {
     const out: Session[] = [];

@@ -78,11 +78,12 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
         }
         log.debug({ lines: p.stats.lines, open: p.correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
       }
-      const closed = note(sessions.drain());
+      // At the end, sessions that saw their `end` are final; those still open are stored as
+      // such and the snapshot carries them on to the next run.
+      const closed = note(b.final ? [...sessions.drain(), ...sessions.flushClosing()] : sessions.drain());
       const state: Array<readonly [string, unknown]> = [['correlator', b.correlator], ['reader', b.reader],
         ['sessions', sessions.snapshot()]];
-      // At the end, sessions still open are stored as such; the snapshot above carries them on.
-      const all = b.final ? [...closed, ...note(sessions.flushOpen())] : closed;
+      const all = b.final ? [...closed, ...note(sessions.flushOpen())] : closed; // after the snapshot
       applyBatch(w, { output: b.output, sessions: all, unknowns: b.unknowns, state, files: b.final ? files : [] });
     },
   });

@@ -62,6 +62,23 @@ describe('qtrace ingest', () => {
     expect(messagesJson(split)).toEqual(messagesJson(whole));
   });
 
+  it('SMTP sessions cut by a run boundary continue in the next run', () => {
+    const dir = tmp();
+    const smtpdr = join(REPO, 'samples', 'smtpdr', 'current');
+    const lines = readFileSync(smtpdr, 'utf8').split('\n');
+    writeFileSync(join(dir, 'first'), lines.slice(0, 400).join('\n') + '\n'); // inside a dialogue
+    const whole = join(dir, 'whole.db');
+    const split = join(dir, 'split.db');
+    const sessions = (db: string) => qtrace(['sessions', '--db', db, '--json']).stdout.trim().split('\n')
+      .map((l) => JSON.parse(l) as { id: string; session: { verdict: string; transactions: unknown[] }; messages: unknown[] })
+      .map((v) => JSON.stringify([v.id, v.session.verdict, v.session.transactions, v.messages]));
+    qtrace(['ingest', '--db', whole, '--host', 'vm', SEND, smtpdr]);
+    qtrace(['ingest', '--db', split, '--host', 'vm', SEND, join(dir, 'first')]);
+    const b = qtrace(['ingest', '--db', split, '--host', 'vm', smtpdr]);
+    expect(b.stderr).toMatch(/400 already stored/);
+    expect(sessions(split)).toEqual(sessions(whole));
+  });
+
   it('a kill mid-ingest loses and duplicates nothing: the rerun ends where a clean run ends', async () => {
     const dir = tmp();
     const volume = join(LAB, 'volume', 'logs', 'send');
