@@ -82,7 +82,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
       // such and the snapshot carries them on to the next run.
       const closed = note(b.final ? [...sessions.drain(), ...sessions.flushClosing()] : sessions.drain());
       const state: Array<readonly [string, unknown]> = [['correlator', b.correlator], ['reader', b.reader],
-        ['sessions', sessions.snapshot()]];
+        ['sessions', structuredClone(sessions.snapshot())]]; // a copy: flushOpen() below closes the live ones
       const all = b.final ? [...closed, ...note(sessions.flushOpen())] : closed; // after the snapshot
       applyBatch(w, { output: b.output, sessions: all, unknowns: b.unknowns, state, files: b.final ? files : [] });
     },

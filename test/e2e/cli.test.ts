@@ -2,7 +2,7 @@
 
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,14 +66,15 @@ describe('qtrace ingest', () => {
     const dir = tmp();
     const smtpdr = join(REPO, 'samples', 'smtpdr', 'current');
     const lines = readFileSync(smtpdr, 'utf8').split('\n');
-    writeFileSync(join(dir, 'first'), lines.slice(0, 400).join('\n') + '\n'); // inside a dialogue
+    mkdirSync(join(dir, 'smtpdr'));  // the same stream: its name is its multilog dir's
+    writeFileSync(join(dir, 'smtpdr', 'current'), lines.slice(0, 400).join('\n') + '\n'); // inside a dialogue
     const whole = join(dir, 'whole.db');
     const split = join(dir, 'split.db');
     const sessions = (db: string) => qtrace(['sessions', '--db', db, '--json']).stdout.trim().split('\n')
       .map((l) => JSON.parse(l) as { id: string; session: { verdict: string; transactions: unknown[] }; messages: unknown[] })
       .map((v) => JSON.stringify([v.id, v.session.verdict, v.session.transactions, v.messages]));
     qtrace(['ingest', '--db', whole, '--host', 'vm', SEND, smtpdr]);
-    qtrace(['ingest', '--db', split, '--host', 'vm', SEND, join(dir, 'first')]);
+    qtrace(['ingest', '--db', split, '--host', 'vm', SEND, join(dir, 'smtpdr')]);
     const b = qtrace(['ingest', '--db', split, '--host', 'vm', smtpdr]);
     expect(b.stderr).toMatch(/400 already stored/);
     expect(sessions(split)).toEqual(sessions(whole));
