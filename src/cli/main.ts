@@ -1,5 +1,6 @@
 // The CLI only wires flags to the stages. Exit codes: 0 found/done, 1 nothing found, 2 error.
 
+import { existsSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { QtraceError } from '../util/errors.js';
@@ -16,7 +17,8 @@ let evidenceDb: Db | undefined;
 
 /** explain's log evidence: only when a database is named (--db or $QTRACE_DB) and exists. */
 function evidenceFor(flag: string | undefined) {
-  if (flag === undefined && process.env['QTRACE_DB'] === undefined) return undefined;
+  const env = process.env['QTRACE_DB'];
+  if (flag === undefined && (env === undefined || !existsSync(env))) return undefined; // --db must exist; $QTRACE_DB may not yet
   evidenceDb = openDb(resolveDbPath(flag), { mustExist: true, readonly: true });
   return storeEvidence(evidenceDb);
 }
