@@ -94,5 +94,19 @@ export function summaryLine(t: TimelineView, s: Style): string {
   const tags = [t.bounce_of !== null ? 'bounce' : '', t.forward_of !== null ? 'forward' : '', t.partial ? 'partial' : '',
     t.lost ? 'lost' : '', t.ended === null && !t.lost ? 'queued' : ''].filter((x) => x !== '');
   return `${when(t.queued ?? t.first_seen, s)}  ${String(t.msg).padStart(8)}  <${t.from ?? '?'}> → ${to}  ${parts.join(' ')}` +
-    (tags.length > 0 ? `  ${paint(s, 'dim', tags.join(','))}` : '') + '\n';
+    (tags.length > 0 ? `  ${paint(s, 'dim', tags.join(','))}` : '') + why(t, s) + '\n';
+}
+
+/** For a list: why the first recipient that did not get its mail did not (the latest report). */
+function why(t: TimelineView, s: Style): string {
+  const r = t.recipients.find((x) => x.outcome === 'failed' || x.outcome === 'deferred');
+  if (r === undefined) return '';
+  let last: DeliveryView | undefined;
+  for (const d of t.deliveries) if (d.to === r.to && d.reason !== null) last = d;
+  if (last === undefined || last.reason === null) return '';
+  // The remote's own words say most; qmail's wrapping around them is the same every time.
+  const said = /Remote host said: ([^\n]*)/.exec(last.reason);
+  let line = said !== null ? said[1]! : oneLine(last.reason.replace(/\nI'm not going to try again;[^\n]*/, ''));
+  if (last.too_long) line += ' (given up: too long in the queue)';
+  return `  ${paint(s, 'dim', line.length > 90 ? line.slice(0, 89) + '…' : line)}`;
 }
