@@ -49,8 +49,9 @@ function none(text: string): Frame {
 }
 
 /** A syslog message body: `tag[pid]: [UNIX.USEC( |+)]text`. splogger's stamp wins over syslog's. */
-function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, host: string, rest: string,
+function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField: string, rest: string,
   tagGiven?: string): Frame {
+  const host = hostField === '' ? undefined : hostField;
   let tag = tagGiven;
   let body = rest;
   if (tag === undefined) {
@@ -129,6 +130,8 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         // The syslog stamp is needed only when splogger's own stamp is absent; computed either way
         // is cheap next to the regex, and keeps this function free of lazy state.
         const st = civilToStamp(ctx.yearFor(mon), mon, +m[2]!.trim(), +m[3]!, +m[4]!, +m[5]!, m[6] ?? '', ctx.zone);
+        // Some local syslogs write no hostname: then the tag stands where the host would.
+        if (m[7]!.endsWith(':')) return syslogBody('rfc3164', st, '', `${m[7]!} ${m[8] ?? ''}`);
         return syslogBody('rfc3164', st, m[7]!, m[8] ?? '');
       }
     }

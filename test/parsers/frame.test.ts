@@ -76,6 +76,11 @@ describe('framings', () => {
     expect(isoFromMicros(b.stamp!.us)).toBe('2026-11-25T18:05:56.275607Z');
   });
 
+  it('a local syslog without a hostname: the tag is not taken for the host', () => {
+    const f = parseFrame('Nov 25 18:05:56 qmail: 1795629956.275599 new msg 1442624', ctx);
+    expect(f).toMatchObject({ framing: 'rfc3164', host: undefined, tag: 'qmail', text: 'new msg 1442624' });
+  });
+
   it('RFC 3164 years: no future dates, and Dec → Jan rolls over', () => {
     const y = yearGuesser(new Date('2027-01-02T00:00:00Z'));
     expect([y(12), y(12), y(1), y(1)]).toEqual([2026, 2026, 2027, 2027]);
