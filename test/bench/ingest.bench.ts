@@ -8,6 +8,8 @@ import { LAB, REPO } from '../helpers/lab.js';
 import { readVolume, writeReplay } from './make-log.js';
 
 const dir = join(REPO, 'bench-data');
+/** The flags bin/qtrace runs node with (its #! line). */
+const NODE_FLAGS = ['--max-semi-space-size=8'];
 mkdirSync(dir, { recursive: true });
 
 interface Run { wall: number; rssMb: number; out: string }
@@ -15,7 +17,7 @@ interface Run { wall: number; rssMb: number; out: string }
 function timed(args: string[]): Run {
   // /usr/bin/time is not everywhere; a tiny wrapper reports the child's peak RSS from Node itself.
   const t0 = process.hrtime.bigint();
-  const out = execFileSync(process.execPath, [join(REPO, 'dist/test/bench/measure.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(process.execPath, [...NODE_FLAGS, join(REPO, 'dist/test/bench/measure.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const m = /maxrss_kb=(\d+)/.exec(out);
   return { wall, rssMb: m === null ? NaN : Number(m[1]) / 1024, out };
