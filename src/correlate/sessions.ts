@@ -403,10 +403,7 @@ export class SessionCorrelator {
 
   /** End of input: every session still open or in its grace period, oldest first; state is emptied. */
   flushOpen(): Session[] {
-    const out: Session[] = [];
-    for (const c of this.#closing.values()) out.push(this.#close(c.s));
-    this.#closing.clear();
-    this.#nextExpiry = Number.POSITIVE_INFINITY;
+    const out = this.flushClosing();
     const open = [...this.#open.values()].sort((a, b) => a.start - b.start);
     this.#open.clear();
     for (const s of open) {
