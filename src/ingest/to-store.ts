@@ -11,6 +11,7 @@ import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import type { Db } from '../store/db.js';
 import { linkSessionsInStore } from '../store/link.js';
 import { applyBatch } from '../store/batch.js';
+import { deferIndexes, restoreIndexes } from '../store/bulk.js';
 import { sessionKey, StoreWriter, type FileRecord } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
 import { Pipeline, type IngestStats, type ReaderState } from './pipeline.js';
@@ -65,6 +66,10 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
   };
   const files: FileRecord[] = groups.flat().filter((f) => f.path !== '-')
     .map((f) => ({ path: f.path, identity: f.identity, size: f.size, lines: 0, lastUs: null }));
+  // A first load from files: build the secondary indexes once at the end (a pipe may be live,
+  // and then queries need them all along).
+  const bulk = !groups.some((g) => g.some((f) => f.path === '-')) && db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined;
+  if (bulk) deferIndexes(db);
   await p.run(groups, {
     alreadyRead: (f: InputFile) => f.path !== '-' && w.fileSize(f.path, f.identity) === f.size,
     onFile: (f, skipped) => opts.log?.info({ bytes: f.size }, `${skipped ? 'skipping (read before)' : 'reading'} ${f.path === '-' ? 'standard input' : f.path}`),
@@ -87,6 +92,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
       applyBatch(w, { output: b.output, sessions: all, unknowns: b.unknowns, state, files: b.final ? files : [] });
     },
   });
+  if (bulk) restoreIndexes(db);
   const links = written.size === 0 ? { exact: 0, inferred: 0 } : linkSessionsInStore(db, w, from, to);
   return { ...p.stats, messagesTouched: p.correlator.stats.messagesOpened, openMessages: p.correlator.openCount(),
     sessions: written.size, links };

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
+import { restoreIndexes } from './bulk.js';
 
 export type Db = Database.Database;
 
@@ -49,6 +50,7 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db, opts.readonly === true);
+    if (!opts.readonly) restoreIndexes(db); // a bulk load that was killed left them unbuilt
   } catch (e) {
     db.close();
     if (e instanceof QtraceError) throw e;

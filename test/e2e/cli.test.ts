@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { qtrace, qtraceAsync } from '../helpers/cli.js';
 import { LAB, REPO } from '../helpers/lab.js';
 
@@ -100,6 +101,14 @@ describe('qtrace ingest', () => {
     });
     await new Promise((r) => child.on('close', r));
     const partial = qtrace(['messages', '--db', killed, '--json']).stdout.trim().split('\n').length;
+    const indexes = (): number => {
+      const d = new Database(killed, { readonly: true });
+      const n = d.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index'
+        AND name IN ('messages_msg', 'messages_qp', 'messages_first', 'deliveries_recipient')`).pluck().get() as number;
+      d.close();
+      return n;
+    };
+    expect(indexes()).toBe(0); // a first load defers them…
     const rerun = qtrace(['ingest', '--db', killed, '--host', 'vm', volume]);
     expect(rerun.status, rerun.stderr).toBe(0);
     expect(partial).toBeLessThan(22_662);
@@ -107,6 +116,7 @@ describe('qtrace ingest', () => {
     const b = messagesJson(clean);
     expect(a.length).toBe(22_662);
     expect(a).toEqual(b);
+    expect(indexes()).toBe(4); // …and the next open builds them
   });
 
   it('bad input: one line, exit 2, no stack trace', () => {

@@ -1,0 +1,28 @@
+// A first load into an empty store inserts faster without the secondary indexes: they are
+// dropped, and built once at the end (sorting beats ~450k random b-tree inserts). Their DDL
+// waits in the state table, so a load killed half-way gets them back at the next open.
+
+import type { Db } from './db.js';
+
+const TABLES = "('messages', 'deliveries')";
+
+export function deferIndexes(db: Db): void {
+  db.transaction(() => {
+    const ix = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ${TABLES}`)
+      .all() as Array<{ name: string; sql: string }>;
+    if (ix.length === 0) return;
+    db.prepare("INSERT INTO state (name, json) VALUES ('deferred_indexes', ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json")
+      .run(JSON.stringify(ix.map((i) => i.sql)));
+    for (const i of ix) db.exec(`DROP INDEX "${i.name}"`);
+  })();
+}
+
+/** Builds the indexes a bulk load deferred (after it, or after one that was killed). */
+export function restoreIndexes(db: Db): void {
+  const j = db.prepare("SELECT json FROM state WHERE name = 'deferred_indexes'").pluck().get() as string | undefined;
+  if (j === undefined) return;
+  db.transaction(() => {
+    for (const sql of JSON.parse(j) as string[]) db.exec(sql.replace(/^CREATE INDEX/i, 'CREATE INDEX IF NOT EXISTS'));
+    db.prepare("DELETE FROM state WHERE name = 'deferred_indexes'").run();
+  })();
+}
