@@ -39,6 +39,7 @@ CREATE TABLE deliveries (
   dsn         TEXT,                           -- enhanced status x.y.z
   remote_ip   TEXT,
   too_long    INTEGER NOT NULL DEFAULT 0,     -- "in the queue too long"
+  forward_qp  INTEGER,                        -- .qmail forward: qp of the copy (did_0+1+0/qp_Q/)
   rcpt        INTEGER NOT NULL,               -- which recipient of the message (0, 1, …)
   last        INTEGER NOT NULL,               -- 1: the recipient's latest attempt
   outcome     TEXT CHECK (outcome IN ('delivered', 'failed', 'deferred', 'pending')), -- on last = 1

@@ -137,7 +137,7 @@ export class Correlator {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         const d: Delivery = {
           run: h.run, did: ev.did, channel: ev.channel, to: ev.to, started: at, finished: null, result: null,
-          reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false, rcpt: 0,
+          reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false, forwardQp: null, rcpt: 0,
         };
         t.deliveries.push(d);
         h.inflight.set(ev.did, { t, d });
@@ -157,6 +157,7 @@ export class Correlator {
         d.finished = at; d.result = ev.result; d.reason = rep.text;
         d.smtpCode = rep.smtpCode ?? null; d.dsn = rep.dsn ?? null; d.remoteIp = rep.ip ?? null;
         d.tooLong = rep.tooLong === true;
+        d.forwardQp = rep.forwardQp ?? null;
         this.#dirty.add(f.t);
         if (rep.forwardQp !== undefined) this.#want(host, f.t.key, rep.forwardQp, at, 'forward');
         break;

@@ -18,6 +18,7 @@ export interface Delivery {
   dsn: string | null;
   remoteIp: string | null;
   tooLong: boolean;
+  forwardQp: number | null;    // .qmail forward: the copy's qp
   rcpt: number;                // index of its recipient in Timeline.recipients
 }
 

@@ -26,7 +26,7 @@ interface MsgRow {
 interface DelRow {
   message_id: number; run: number; did: number; channel: 'local' | 'remote'; recipient: string;
   started_us: number | null; finished_us: number | null; result: DeliveryView['result']; reason: string | null;
-  smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number;
+  smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number; forward_qp: number | null;
 }
 interface RcptRow { message_id: number; recipient: string; channel: 'local' | 'remote'; outcome: RecipientView['outcome']; attempts: number }
 interface LinkRow { kind: 'bounce' | 'forward'; from_key: string; to_key: string; qp: number }
@@ -78,9 +78,10 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
   const dels = db.prepare(`SELECT * FROM deliveries WHERE message_id IN (${idList}) ORDER BY message_id, seq`).all(...ids) as DelRow[];
   const rcpts = db.prepare(`SELECT * FROM recipients WHERE message_id IN (${idList}) ORDER BY message_id, seq`).all(...ids) as RcptRow[];
   const links = db.prepare(`SELECT * FROM links WHERE from_key IN (${keyList}) OR to_key IN (${keyList})`).all(...keys, ...keys) as LinkRow[];
-  const byId = new Map<number, { d: DeliveryView[]; r: RecipientView[] }>();
-  for (const id of ids) byId.set(id, { d: [], r: [] });
+  const byId = new Map<number, { d: DeliveryView[]; r: RecipientView[]; fwd: number[] }>();
+  for (const id of ids) byId.set(id, { d: [], r: [], fwd: [] });
   for (const d of dels) {
+    if (d.forward_qp !== null) byId.get(d.message_id)!.fwd.push(d.forward_qp);
     byId.get(d.message_id)!.d.push({
       delivery: d.did, run: d.run, channel: d.channel, to: d.recipient, started: iso(d.started_us),
       finished: iso(d.finished_us), result: d.result, reason: d.reason, smtp_code: d.smtp_code, dsn: d.dsn,
@@ -108,10 +109,7 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
       }
     }
     // Forwards whose copy never showed up still show their qp.
-    for (const d of parts.d) {
-      const q = /did \d+\+[1-9]\d*\+\d+\nqp (\d+)/.exec(d.reason ?? '');
-      if (q !== null && !forwards.some((f) => f.qp === Number(q[1]))) forwards.push({ qp: Number(q[1]), id: null });
-    }
+    for (const q of parts.fwd) if (!forwards.some((f) => f.qp === q)) forwards.push({ qp: q, id: null });
     return {
       id: m.key, host: m.host, msg: m.msg, first_seen: isoFromMicros(m.first_us), queued: iso(m.queued_us),
       ended: iso(m.ended_us),
@@ -123,16 +121,20 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
   });
 }
 
-/** `show MSGID --at T`: the incarnation alive at T, else the one that began nearest to it. */
-export function pickIncarnation(all: readonly TimelineView[], atUs: number): TimelineView | undefined {
-  let best: TimelineView | undefined;
+/**
+ * `show … --at T`: of several lives of one id (messages, or sessions of one pid), the one alive
+ * at T, else the one that began nearest to it.
+ */
+export function pickAt<T>(all: readonly T[], atUs: number, span: (x: T) => readonly [string, string | null]): T | undefined {
+  let best: T | undefined;
   let bestDist = Infinity;
-  for (const t of all) {
-    const start = Date.parse(t.first_seen) * 1000;
-    const end = t.ended === null ? Infinity : Date.parse(t.ended) * 1000 + 1000;
-    if (start <= atUs && atUs <= end) return t;
+  for (const x of all) {
+    const [from, to] = span(x);
+    const start = Date.parse(from) * 1000;
+    const end = to === null ? Infinity : Date.parse(to) * 1000 + 1000;
+    if (start <= atUs && atUs <= end) return x;
     const dist = Math.abs(start - atUs);
-    if (dist < bestDist) { bestDist = dist; best = t; }
+    if (dist < bestDist) { bestDist = dist; best = x; }
   }
   return best;
 }

@@ -11,7 +11,7 @@ interface MsgRow {
 interface DelRow {
   message_id: number; run: number; did: number; channel: 'local' | 'remote'; recipient: string;
   started_us: number | null; finished_us: number | null; result: Delivery['result']; reason: string | null;
-  smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number; rcpt: number;
+  smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number; forward_qp: number | null; rcpt: number;
 }
 
 export function loadOpenTimelines(db: Db): Timeline[] {
@@ -31,7 +31,7 @@ export function loadOpenTimelines(db: Db): Timeline[] {
     byId.get(d.message_id)?.deliveries.push({
       run: d.run, did: d.did, channel: d.channel, to: d.recipient, started: d.started_us, finished: d.finished_us,
       result: d.result, reason: d.reason, smtpCode: d.smtp_code, dsn: d.dsn, remoteIp: d.remote_ip,
-      tooLong: d.too_long === 1, rcpt: d.rcpt,
+      tooLong: d.too_long === 1, forwardQp: d.forward_qp, rcpt: d.rcpt,
     });
   }
   return [...byId.values()];

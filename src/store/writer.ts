@@ -51,8 +51,8 @@ export class StoreWriter {
     this.#delDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ?');
     this.#insDelivery = db.prepare(`INSERT INTO deliveries
       (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip,
-       too_long, rcpt, last, outcome, attempts)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+       too_long, forward_qp, rcpt, last, outcome, attempts)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_key, to_key, qp) VALUES (?, ?, ?, ?)');
     this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason)
       VALUES (?, ?, ?, ?, ?, ?)`);
@@ -116,7 +116,7 @@ export class StoreWriter {
       const r = rs[d.rcpt];
       const last = r !== undefined && r.last === i;
       this.#insDelivery.run(id, i, d.run, d.did, d.channel, d.to, d.started, d.finished, d.result, d.reason,
-        d.smtpCode, d.dsn, d.remoteIp, b(d.tooLong), d.rcpt, b(last), last ? r.outcome : null, last ? r.attempts : null);
+        d.smtpCode, d.dsn, d.remoteIp, b(d.tooLong), d.forwardQp, d.rcpt, b(last), last ? r.outcome : null, last ? r.attempts : null);
     }
   }
 
