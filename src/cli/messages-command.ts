@@ -4,7 +4,7 @@ import { ndjsonLine } from '../print/ndjson.js';
 import { prettyTimeline, summaryLine } from '../print/pretty.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { colorOption, dbOption, hostOption, jsonOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
-import { write } from './output.js';
+import { writeAll } from './output.js';
 
 const OUTCOMES = ['delivered', 'failed', 'deferred', 'pending'] as const;
 
@@ -30,18 +30,9 @@ export const messagesCommand: CommandModule<object, Args> = {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
       const style = styleOf(a);
-      let n = 0;
-      for (const t of findTimelines(db, {
-        ...timeRange(a),
-        to: a.to, from: a.from, outcome: a.outcome, host: a.host, limit: a.limit,
-      })) {
-        await write(a.json ? ndjsonLine(t) : a.long ? (n > 0 ? '\n' : '') + prettyTimeline(t, style) : summaryLine(t, style));
-        n++;
-      }
-      if (n === 0) {
-        process.stderr.write('qtrace: no messages match\n');
-        process.exitCode = 1;
-      }
+      const found = findTimelines(db, { ...timeRange(a), to: a.to, from: a.from, outcome: a.outcome, host: a.host, limit: a.limit });
+      await writeAll(found, (t, n) => (a.json ? ndjsonLine(t)
+        : a.long ? (n > 0 ? '\n' : '') + prettyTimeline(t, style) : summaryLine(t, style)), 'no messages match');
     } finally {
       db.close();
     }

@@ -13,3 +13,13 @@ export async function write(s: string): Promise<void> {
     });
   }
 }
+
+/** Writes each item as rendered; none at all is exit 1 with a one-line note (grep's convention). */
+export async function writeAll<T>(items: Iterable<T>, render: (item: T, index: number) => string, none: string): Promise<void> {
+  let n = 0;
+  for (const it of items) await write(render(it, n++));
+  if (n === 0) {
+    process.stderr.write(`qtrace: ${none}\n`);
+    process.exitCode = 1;
+  }
+}

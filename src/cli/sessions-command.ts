@@ -3,7 +3,7 @@ import { findSessions } from '../query/sessions.js';
 import { prettySession, sessionSummary } from '../print/session.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { colorOption, dbOption, hostOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
-import { write } from './output.js';
+import { writeAll } from './output.js';
 
 interface Args {
   ip?: string; rcpt?: string; rejected: boolean; since?: string; until?: string; host?: string; limit?: number;
@@ -28,18 +28,9 @@ export const sessionsCommand: CommandModule<object, Args> = {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
       const style = styleOf(a);
-      let n = 0;
-      for (const v of findSessions(db, {
-        ip: a.ip, rcpt: a.rcpt, rejected: a.rejected, host: a.host, limit: a.limit,
-        ...timeRange(a),
-      })) {
-        await write(a.json ? JSON.stringify(v) + '\n' : a.long ? (n > 0 ? '\n' : '') + prettySession(v, style) : sessionSummary(v, style));
-        n++;
-      }
-      if (n === 0) {
-        process.stderr.write('qtrace: no sessions match\n');
-        process.exitCode = 1;
-      }
+      const found = findSessions(db, { ip: a.ip, rcpt: a.rcpt, rejected: a.rejected, host: a.host, limit: a.limit, ...timeRange(a) });
+      await writeAll(found, (v, n) => (a.json ? JSON.stringify(v) + '\n'
+        : a.long ? (n > 0 ? '\n' : '') + prettySession(v, style) : sessionSummary(v, style)), 'no sessions match');
     } finally {
       db.close();
     }

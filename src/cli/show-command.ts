@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { findTimelines, pickIncarnation } from '../query/timelines.js';
+import { findTimelines, pickAt } from '../query/timelines.js';
 import { ndjsonLine } from '../print/ndjson.js';
 import { prettyTimeline } from '../print/pretty.js';
 import { prettySession } from '../print/session.js';
@@ -7,7 +7,7 @@ import { findSessions } from '../query/sessions.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { QtraceError } from '../util/errors.js';
 import { colorOption, dbOption, hostOption, jsonOption, styleOf, tzOption } from './common.js';
-import { write } from './output.js';
+import { writeAll } from './output.js';
 import { parseUserTime } from './time.js';
 
 interface Args { msgid?: number; qp?: number; session?: number; at?: string; host?: string; db?: string; tz?: string; json: boolean; color?: boolean }
@@ -30,18 +30,12 @@ export const showCommand: CommandModule<object, Args> = {
     try {
       let found = [...findTimelines(db, { msg: a.msgid, qp: a.qp, host: a.host, newestFirst: true })];
       if (a.at !== undefined && found.length > 0) {
-        const one = pickIncarnation(found, parseUserTime(a.at, a.tz));
+        const one = pickAt(found, parseUserTime(a.at, a.tz), (t) => [t.first_seen, t.ended]);
         found = one === undefined ? [] : [one];
       }
-      if (found.length === 0) {
-        process.stderr.write(`qtrace: no message ${a.msgid !== undefined ? a.msgid : `with qp ${a.qp}`} in the database\n`);
-        process.exitCode = 1;
-        return;
-      }
       const style = styleOf(a);
-      for (let i = 0; i < found.length; i++) {
-        await write(a.json ? ndjsonLine(found[i]!) : (i > 0 ? '\n' : '') + prettyTimeline(found[i]!, style));
-      }
+      await writeAll(found, (t, i) => (a.json ? ndjsonLine(t) : (i > 0 ? '\n' : '') + prettyTimeline(t, style)),
+        `no message ${a.msgid !== undefined ? a.msgid : `with qp ${a.qp}`} in the database`);
     } finally {
       db.close();
     }
@@ -53,19 +47,12 @@ async function showSession(a: Args): Promise<void> {
   try {
     let found = [...findSessions(db, { pid: a.session, host: a.host, newestFirst: true })];
     if (a.at !== undefined && found.length > 0) {
-      const at = parseUserTime(a.at, a.tz);
-      const alive = found.find((v) => Date.parse(v.started) * 1000 <= at && (v.ended === null || Date.parse(v.ended) * 1000 + 1000 >= at));
-      found = alive === undefined ? [] : [alive];
-    }
-    if (found.length === 0) {
-      process.stderr.write(`qtrace: no session with pid ${a.session} in the database\n`);
-      process.exitCode = 1;
-      return;
+      const one = pickAt(found, parseUserTime(a.at, a.tz), (v) => [v.started, v.ended]);
+      found = one === undefined ? [] : [one];
     }
     const style = styleOf(a);
-    for (let i = 0; i < found.length; i++) {
-      await write(a.json ? JSON.stringify(found[i]) + '\n' : (i > 0 ? '\n' : '') + prettySession(found[i]!, style));
-    }
+    await writeAll(found, (v, i) => (a.json ? JSON.stringify(v) + '\n' : (i > 0 ? '\n' : '') + prettySession(v, style)),
+      `no session with pid ${a.session} in the database`);
   } finally {
     db.close();
   }
