@@ -73,9 +73,3 @@ export function isoFromMicros(us: number): string {
   const micro = String(us - ms * 1000).padStart(3, '0');
   return iso.slice(0, 23) + micro + 'Z';
 }
-
-/** Parses an ISO-ish user time ('2026-11-25', '2026-11-25T18:00', with zone or not) — CLI use only. */
-export function microsFromIso(s: string): number | undefined {
-  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) || s.length <= 10 ? s : s + 'Z');
-  return Number.isNaN(ms) ? undefined : ms * 1000;
-}
