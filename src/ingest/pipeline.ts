@@ -75,6 +75,15 @@ export class Pipeline<E> {
   readonly #opts: PipelineOptions<E>;
   readonly #marks: StreamMarks;
   #unknowns: UnknownLine[] = [];
+  readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
+
+  #key(source: string, host: string): string {
+    let byHost = this.#keys.get(source);
+    if (byHost === undefined) this.#keys.set(source, (byHost = new Map()));
+    let k = byHost.get(host);
+    if (k === undefined) byHost.set(host, (k = `${source}@${host}`));
+    return k;
+  }
 
   constructor(opts: PipelineOptions<E>, correlator: Correlator = new Correlator(), reader?: ReaderState) {
     this.#opts = opts;
@@ -118,7 +127,7 @@ export class Pipeline<E> {
     const p = parseText(text, this.#opts.side?.parse);
     // One qmail-send per host; other programs are told apart by their log (syslog tag or dir).
     const source = f.tag ?? it.file.stream;
-    const stream = p.send !== undefined ? `send@${host}` : `${source}@${host}`;
+    const stream = p.send !== undefined ? this.#key('send', host) : this.#key(source, host);
     // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
     const same = p.send !== undefined || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
     if (it.at !== null && f.stamp !== undefined && this.#marks.seen(stream, f.stamp.us, same, it.group)) {
