@@ -1,14 +1,14 @@
 import type { CommandModule } from 'yargs';
 import type { Framing } from '../../parsers/frame.js';
 import { expandInputs, impliedHost } from '../ingest/inputs.js';
-import { ingestToStore } from '../ingest/to-store.js';
+import { ingestToStore, type IngestResult } from '../ingest/to-store.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
-interface Args { inputs: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string; verbose: boolean }
+interface Args { inputs: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string; verbose: boolean; wait: boolean }
 
 export const ingestCommand: CommandModule<object, Args> = {
   command: 'ingest [inputs..]',
@@ -19,7 +19,8 @@ export const ingestCommand: CommandModule<object, Args> = {
     .option('tz', tzOption)
     .option('host', { type: 'string', describe: 'host for lines that name none (multilog); default: the one host the syslog inputs or the database name, else this machine' })
     .option('format', { choices: FORMATS, default: 'auto' as const, describe: 'line framing; auto detects it per line' })
-    .option('name', { type: 'string', default: 'stdin', describe: 'stream name for stdin (dedupes reruns of the same pipe)' })
+    .option('name', { type: 'string', default: 'stdin', describe: 'stream name for stdin (a rerun of the same pipe continues where it stopped)' })
+    .option('wait', { type: 'boolean', default: false, describe: 'wait while another ingest writes to the store, instead of exiting' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log files, commits and what qtrace noticed (restarts, reused ids) to stderr' }) as never,
   handler: async (a) => {
     const started = process.hrtime.bigint();
@@ -36,20 +37,17 @@ export const ingestCommand: CommandModule<object, Args> = {
     try {
       const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
       const r = await ingestToStore(db, groups, {
-        signal: stop.signal,
+        signal: stop.signal, wait: a.wait,
         host: a.host ?? implied ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
         log: a.verbose ? makeLog(true) : undefined,
       });
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
-      const extra: string[] = [];
-      if (r.duplicates > 0) extra.push(`${r.duplicates} already stored`);
-      if (r.skippedFiles > 0) extra.push(`${r.skippedFiles} files already read`);
-      if (r.joined > 0) extra.push(`${r.joined} split lines joined`);
-      if (stoppedBy !== undefined) extra.push(`stopped by ${stoppedBy}`);
-      if (implied !== undefined && r.lines > 0) extra.push(`host ${implied} assumed for lines that name none`);
-      if (r.sessions > 0) extra.push(`${r.sessions} smtp sessions (${r.links.exact} exact and ${r.links.inferred} inferred links)`);
-      process.stderr.write(`qtrace: ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
-        `${r.unknown} unknown lines${extra.length > 0 ? ', ' + extra.join(', ') : ''} in ${secs.toFixed(2)} s → ${dbPath}\n`);
+      process.stderr.write(`qtrace: ${summary(r, implied, stoppedBy)} in ${secs.toFixed(2)} s → ${dbPath}\n`);
+      if (r.failedFiles.length > 0) process.exitCode = 2;
+      else if (r.lines > 0 && r.sendEvents + r.sideEvents === 0 && r.unknown === r.lines) {
+        process.stderr.write('qtrace: this does not look like a qmail log: no line of it was understood\n');
+        process.exitCode = 2;
+      }
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -58,3 +56,34 @@ export const ingestCommand: CommandModule<object, Args> = {
     }
   },
 };
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** The one line an ingest ends with: what was read, what it made, and everything worth a look. */
+function summary(r: IngestResult, implied: string | undefined, stoppedBy: string | undefined): string {
+  const extra: string[] = [];
+  if (r.failedFiles.length > 0) extra.push(`cannot read ${r.failedFiles.join('; ')} (skipped, the rest was read)`);
+  if (r.resumedFiles > 0) extra.push(`${plural(r.resumedFiles, 'file')} continued where the last run stopped`);
+  if (r.skippedFiles > 0) extra.push(`${plural(r.skippedFiles, 'file')} already read`);
+  if (r.replacedFiles > 0) extra.push(`${plural(r.replacedFiles, 'file')} replaced since the last run (read again from the start)`);
+  if (r.alreadyRead > 0) extra.push(`${plural(r.alreadyRead, 'line')} of a stream already read`);
+  if (r.duplicates > 0) extra.push(`${plural(r.duplicates, 'line')} logged twice taken once`);
+  if (r.partial > 0) extra.push(`${plural(r.partial, 'unfinished last line')} left for the next run`);
+  if (r.cut > 0) extra.push(`${plural(r.cut, 'line')} longer than 64 KiB cut (${r.cutBytes} bytes dropped)`);
+  if (r.untimed > 0) extra.push(`${plural(r.untimed, 'line')} without a time`);
+  if (r.joined > 0) extra.push(`${plural(r.joined, 'split line')} joined`);
+  if (r.segments > 0) {
+    const s = r.stitched;
+    extra.push(`older history read after newer: ${s.messages} messages and ${s.sessions} sessions joined at the seam` +
+      (s.deliveries > 0 ? `, ${s.deliveries} running deliveries completed` : '') + (s.links > 0 ? `, ${s.links} links made` : '') +
+      (s.lost > 0 ? `, ${s.lost} lost` : ''));
+  }
+  if (r.notices.alert > 0 || r.notices.warning > 0) {
+    extra.push(`qmail-send said ${plural(r.notices.alert, 'alert')} and ${plural(r.notices.warning, 'warning')}`);
+  }
+  if (stoppedBy !== undefined) extra.push(`stopped by ${stoppedBy} (the next run continues there)`);
+  if (implied !== undefined && r.lines > 0) extra.push(`host ${implied} assumed for lines that name none`);
+  if (r.sessions > 0) extra.push(`${plural(r.sessions, 'smtp session')} (the store has ${r.links.exact} exact and ${r.links.inferred} inferred links)`);
+  return `${plural(r.lines, 'line')}, ${plural(r.messagesTouched, 'message')} (${r.openMessages} still queued), ` +
+    `${plural(r.unknown, 'unknown line')}${extra.length > 0 ? ', ' + extra.join(', ') : ''}`;
+}

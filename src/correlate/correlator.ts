@@ -3,6 +3,7 @@
 // Time comes from the log lines only, so a replay gives identical output.
 
 import type { SendEvent } from '../../parsers/events.js';
+import type { SeamBefore, WantedAtSeam } from './stitch.js';
 import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
 
 /**
@@ -14,6 +15,9 @@ export const QP_WINDOW_US = 60 * 1_000_000;
 export const INFO_BEFORE_US = 10 * 1_000_000;
 
 export type LinkKind = 'bounce' | 'forward';
+
+/** How a qtrace notice of a qmail-send restart begins (its delivery ids start again at 1). */
+export const RESTART_NOTICE = 'qmail-send restarted';
 
 export interface Link {
   readonly kind: LinkKind;
@@ -29,6 +33,11 @@ export interface OrphanResult {
   readonly at: number;
   readonly result: 'success' | 'failure' | 'deferral';
   readonly reason: string;
+  readonly smtpCode: number | null;
+  readonly dsn: string | null;
+  readonly remoteIp: string | null;
+  readonly tooLong: boolean;
+  readonly forwardQp: number | null;
 }
 
 export interface Notice {
@@ -56,6 +65,9 @@ export interface Output {
 interface InFlight { t: Timeline; d: Delivery }
 
 interface HostState {
+  last: number;                           // newest event time: where this host's history stands
+  keysAt: number;                         // the stamp of the keys below
+  keys: Map<string, number>;              // keys issued at that stamp (second-resolution logs repeat it)
   status: { -readonly [K in keyof StatusSample]: StatusSample[K] } | undefined; // this second's peak
   run: number;
   lastDid: number;
@@ -81,9 +93,14 @@ export interface CorrelatorStats {
  * (every changed timeline is written at each commit), so the snapshot stays small however long
  * the queue is. restore() takes them back from whoever kept them.
  */
+export interface HostSnapshot {
+  host: string; run: number; lastDid: number; inflight: Array<[number, string, number]>;
+  last: number | null; keysAt: number | null; keys: Array<[string, number]>;
+}
+
 export interface CorrelatorSnapshot {
-  readonly version: 2;
-  readonly hosts: ReadonlyArray<{ host: string; run: number; lastDid: number; inflight: Array<[number, string, number]> }>;
+  readonly version: 3;
+  readonly hosts: ReadonlyArray<HostSnapshot>;
   readonly recentInfo: ReadonlyArray<[string, QpEntry]>;
   readonly wanted: ReadonlyArray<[string, QpEntry]>;
 }
@@ -108,7 +125,7 @@ export class Correlator {
   #host(host: string): HostState {
     let h = this.#hosts.get(host);
     if (h === undefined) {
-      h = { status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map() };
+      h = { last: -Infinity, keysAt: -Infinity, keys: new Map(), status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map() };
       this.#hosts.set(host, h);
     }
     return h;
@@ -117,6 +134,7 @@ export class Correlator {
   push(at: number, host: string, ev: SendEvent): void {
     this.stats.events++;
     const h = this.#host(host);
+    if (at > h.last) h.last = at;
     switch (ev.kind) {
       case 'new_msg': {
         const old = h.open.get(ev.msg);
@@ -149,7 +167,9 @@ export class Correlator {
         const rep = ev.report;
         if (f === undefined) {
           this.stats.orphanResults++;
-          this.#orphans.push({ host, run: h.run, did: ev.did, at, result: ev.result, reason: rep.text });
+          this.#orphans.push({ host, run: h.run, did: ev.did, at, result: ev.result, reason: rep.text,
+            smtpCode: rep.smtpCode ?? null, dsn: rep.dsn ?? null, remoteIp: rep.ip ?? null, tooLong: rep.tooLong === true,
+            forwardQp: rep.forwardQp ?? null });
           break;
         }
         h.inflight.delete(ev.did);
@@ -232,6 +252,11 @@ export class Correlator {
 
   #open(h: HostState, host: string, msg: number, at: number, partial: boolean): Timeline {
     const t = newTimeline(host, msg, at, partial);
+    // a timeline's key is unique by construction: a repeat within one stamp gets `#n`
+    if (h.keysAt !== at) { h.keysAt = at; h.keys.clear(); }
+    const n = (h.keys.get(t.key) ?? 0) + 1;
+    h.keys.set(t.key, n);
+    if (n > 1) t.key = `${t.key}#${n}`;
     h.open.set(msg, t);
     this.stats.messagesOpened++;
     if (partial) this.stats.partial++;
@@ -263,7 +288,7 @@ export class Correlator {
     h.lastDid = 0;
     this.stats.restarts++;
     this.#notices.push({ host, at, level: 'qtrace',
-      text: `qmail-send run ${h.run} begins (${why ?? 'status: exiting'})${n > 0 ? `: ${n} running deliveries interrupted` : ''}` });
+      text: `${RESTART_NOTICE} (${why ?? 'status: exiting'})${n > 0 ? `: ${n} running deliveries interrupted` : ''}` });
   }
 
   #infoSeen(host: string, t: Timeline, at: number): void {
@@ -321,6 +346,29 @@ export class Correlator {
     return out;
   }
 
+  /** At the end of older lines read on their own: what each host leaves open at its seam. */
+  seams(): SeamBefore[] {
+    const out: SeamBefore[] = [];
+    for (const [host, h] of this.#hosts) {
+      if (!Number.isFinite(h.last)) continue;
+      const inflight = [...h.inflight].map(([did, f]) => ({ did, t: f.t, d: f.d }));
+      const wanted: WantedAtSeam[] = [];
+      const prefix = `${host}|`;
+      for (const [k, e] of this.#wanted) {
+        if (k.startsWith(prefix) && e.kind !== undefined) wanted.push({ qp: Number(k.slice(prefix.length)), key: e.key, at: e.at, kind: e.kind });
+      }
+      out.push({ host, seam: h.last, open: [...h.open.values()], inflight, wanted });
+    }
+    return out;
+  }
+
+  /** Where each host's history stands: its newest event time. */
+  frontier(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [host, h] of this.#hosts) if (Number.isFinite(h.last)) out.set(host, h.last);
+    return out;
+  }
+
   openCount(): number {
     let n = 0;
     for (const h of this.#hosts.values()) n += h.open.size;
@@ -335,13 +383,14 @@ export class Correlator {
   }
 
   snapshot(): CorrelatorSnapshot {
-    const hosts: Array<{ host: string; run: number; lastDid: number; inflight: Array<[number, string, number]> }> = [];
+    const hosts: HostSnapshot[] = [];
     for (const [host, h] of this.#hosts) {
       const inflight: Array<[number, string, number]> = [];
       for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
-      hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight });
+      hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight, last: Number.isFinite(h.last) ? h.last : null,
+        keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: [...h.keys] });
     }
-    return { version: 2, hosts, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
+    return { version: 3, hosts, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
   }
 
   /** A snapshot of another version is ignored (state starts afresh; the open timelines still count). */
@@ -352,10 +401,11 @@ export class Correlator {
       byKey.set(t.key, t);
       c.#host(t.host).open.set(t.msg, t);
     }
-    if (s === undefined || s.version !== 2) return c;
+    if (s === undefined || s.version !== 3) return c;
     for (const hs of s.hosts) {
       const h = c.#host(hs.host);
       h.run = hs.run; h.lastDid = hs.lastDid;
+      h.last = hs.last ?? -Infinity; h.keysAt = hs.keysAt ?? -Infinity; h.keys = new Map(hs.keys);
       for (const [did, key, idx] of hs.inflight) {
         const t = byKey.get(key);
         const d = t?.deliveries[idx];

@@ -945,3 +945,51 @@ export class SessionCorrelator {
     t.rcpts.push({ time, addr, accepted: ok, code, text: null, reason });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Seams: older history read after newer (see stitch.ts). A session still open at the end of the
+// older lines and the first session of that pid after them that began without tcpserver's line
+// are one connection.
+
+/** One session from its older part (open at the seam) and its later part (begun without a start). */
+export function joinSessions(a: Session, b: Session): Session {
+  const m: MSession = {
+    host: a.host, stream: a.stream, pid: a.pid, start: a.start, end: b.end, lastSeen: b.lastSeen, open: b.open,
+    startSeen: a.startSeen, endSeen: b.endSeen,
+    client: { ...(a.client.ip !== null ? a.client : b.client) }, local: { ...(a.local.ip !== null ? a.local : b.local) },
+    tcp: a.tcp ?? b.tcp, exit: b.exit ?? a.exit, rbl: a.rbl ?? b.rbl, dialogue: a.dialogue || b.dialogue,
+    addonEnvelope: a.addons.length + b.addons.length > 0 && !(a.dialogue || b.dialogue),
+    greeting: a.greeting ?? b.greeting, helo: a.helo ?? b.helo, auth: a.auth ?? b.auth, tls: a.tls || b.tls,
+    quit: a.quit || b.quit, clientEof: b.clientEof ?? a.clientEof, serverEof: b.serverEof ?? a.serverEof,
+    unsolicited: b.unsolicited ?? a.unsolicited,
+    transactions: [...a.transactions, ...b.transactions].map((t) => ({ ...t, rcpts: t.rcpts.map((r) => ({ ...r })),
+      data: t.data.map((d) => ({ ...d })) })),
+    otherCommands: [...a.otherCommands, ...b.otherCommands].map((o) => ({ ...o })),
+    addons: [...a.addons, ...b.addons], queueWrapper: a.queueWrapper ?? b.queueWrapper, truncated: a.truncated + b.truncated,
+    st: { mode: 'cmd', inBuf: null, inBytes: 0, outBuf: null, pending: [], multi: null, tx: -1, body: -1, authData: 0, replies: 0 },
+  };
+  // the older part was closed at the seam as if the connection ended there: undo that mark
+  const lastA = m.transactions[a.transactions.length - 1];
+  if (lastA !== undefined && lastA.endedBy === 'close' && b.transactions.length > 0) lastA.endedBy = null;
+  return freeze(m);
+}
+
+/** A session open in a snapshot (still running in the present) takes on its older part. */
+export function prependToSnapshot(snap: unknown, a: Session, laterStart: number): boolean {
+  const o = snap as { open?: MSession[] } | null;
+  const s = o?.open?.find((x) => x.host === a.host && x.stream === a.stream && x.pid === a.pid && x.start === laterStart);
+  if (s === undefined) return false;
+  s.start = a.start; s.startSeen = a.startSeen;
+  if (s.client.ip === null) s.client = { ...a.client };
+  if (s.local.ip === null) s.local = { ...a.local };
+  s.tcp ??= a.tcp; s.rbl ??= a.rbl; s.helo ??= a.helo; s.auth ??= a.auth; s.greeting ??= a.greeting;
+  s.dialogue ||= a.dialogue;
+  const n = a.transactions.length;
+  s.transactions = [...a.transactions.map((t) => ({ ...t, rcpts: t.rcpts.map((r) => ({ ...r })), data: t.data.map((d) => ({ ...d })) })),
+    ...s.transactions];
+  if (s.st.tx >= 0) s.st.tx += n;
+  for (const p of s.st.pending) if (p.tx >= 0) p.tx += n;
+  s.otherCommands = [...a.otherCommands.map((x) => ({ ...x })), ...s.otherCommands];
+  s.addons = [...a.addons, ...s.addons];
+  return true;
+}

@@ -1,5 +1,8 @@
 // What the user named → the files to read, in order. A multilog directory is its rotated
 // `@*.s` files (by their TAI64N names) and then `current`; `.gz` anywhere is read transparently.
+// Each file is known by the fingerprint of its first line, as Vector's file source does: the
+// fingerprint survives multilog's rename of `current` to `@….s`, and the store keeps, per
+// fingerprint, the byte offset after the last line it took.
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
@@ -9,15 +12,26 @@ import { parseFrame, type FrameContext, type Framing } from '../../parsers/frame
 import { UTC_ZONE } from '../../parsers/timestamp.js';
 import { QtraceError } from '../util/errors.js';
 
+/** file: seekable; gz: read whole, resumed by skipping; stream: stdin, a FIFO, /dev/fd/N. */
+export type InputKind = 'file' | 'gz' | 'stream';
+
 export interface InputFile {
   readonly path: string;        // resolved path, or '-' for stdin
   readonly stream: string;      // name of the log stream it belongs to (multilog dir name, file name)
+  readonly kind: InputKind;
   readonly gz: boolean;
   readonly size: number;
   readonly mtime: Date;
-  readonly identity: string;    // sha1 of the first 4 KiB as stored ('' for stdin)
+  readonly dev: number;
+  readonly ino: number;
+  /** sha1 of the first line (at most 4 KiB of it); undefined while no line is complete (or a stream). */
+  readonly fingerprint: string | undefined;
+  /** Cannot grow any more (`.gz`, multilog's rotated `@….s`): a last line without newline is whole. */
+  readonly final: boolean;
   readonly syslogHost: string | undefined; // the host its first line names, when it is syslog
   readonly tai64n: boolean;     // its first line has a multilog TAI64N stamp
+  readonly firstUs: number | undefined;    // the stamp of its first line
+  readonly error?: string | undefined;     // it could not be read: named, counted and skipped
 }
 
 const RX_ROTATED = /^@[0-9a-f]{24}\.[su](\.gz)?$/;
@@ -34,28 +48,53 @@ function head(path: string): Buffer {
 }
 
 const PEEK: FrameContext = { zone: UTC_ZONE, yearFor: () => 2000 };
+const FINGERPRINT_MAX = 4096;
 
-/** The framing of a file's first line, and the host it names if it is syslog. */
-function firstLine(bytes: Buffer, gz: boolean): { framing: Framing; host: string | undefined } {
-  let text: string;
+/** The fingerprint of a first line: undefined while it is shorter than the limit and unfinished. */
+export function fingerprintOf(bytes: Buffer): string | undefined {
+  const nl = bytes.indexOf(10);
+  if (nl < 0 && bytes.length < FINGERPRINT_MAX) return undefined;
+  return createHash('sha1').update(bytes.subarray(0, nl < 0 ? FINGERPRINT_MAX : nl + 1)).digest('hex');
+}
+
+interface FirstLine { framing: Framing; host: string | undefined; us: number | undefined; fingerprint: string | undefined }
+
+/** A file's first line: its fingerprint, framing, stamp, and the host it names if it is syslog. */
+function firstLine(raw: Buffer, gz: boolean, mtime: Date): FirstLine {
+  let bytes: Buffer;
   try {
-    text = (gz ? gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : bytes).toString('utf8');
+    bytes = gz ? gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : raw;
   } catch {
-    return { framing: 'none', host: undefined }; // not gzip after all: reading it will say so
+    // not gzip after all: reading it will say so; the compressed bytes still tell it apart
+    return { framing: 'none', host: undefined, us: undefined, fingerprint: createHash('sha1').update(raw).digest('hex') };
   }
+  const text = bytes.subarray(0, FINGERPRINT_MAX).toString('utf8');
   const nl = text.indexOf('\n');
-  const f = parseFrame(nl < 0 ? text : text.slice(0, nl), PEEK);
+  const f = parseFrame(nl < 0 ? text : text.slice(0, nl), { ...PEEK, yearFor: () => mtime.getUTCFullYear() });
   const syslog = f.framing === 'rfc3164' || f.framing === 'rfc3339' || f.framing === 'rfc5424';
-  return { framing: f.framing, host: syslog ? f.host : undefined };
+  return { framing: f.framing, host: syslog ? f.host : undefined, us: f.stamp?.us, fingerprint: fingerprintOf(bytes) };
 }
 
 function fileInput(path: string, stream: string): InputFile {
   const st = statSync(path);
+  if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) return streamInput(path, stream);
   const gz = path.endsWith('.gz');
-  const bytes = head(path);
-  const first = firstLine(bytes, gz);
-  return { path, stream, gz, size: st.size, mtime: st.mtime, identity: createHash('sha1').update(bytes).digest('hex'),
-    syslogHost: first.host, tai64n: first.framing === 'multilog' };
+  let bytes: Buffer;
+  try {
+    bytes = head(path);
+  } catch (e) {
+    return { ...streamInput(path, stream), kind: gz ? 'gz' : 'file', gz, error: (e as NodeJS.ErrnoException).code ?? 'error' };
+  }
+  const first = firstLine(bytes, gz, st.mtime);
+  return { path, stream, kind: gz ? 'gz' : 'file', gz, size: st.size, mtime: st.mtime, dev: st.dev, ino: st.ino,
+    fingerprint: first.fingerprint, final: gz || RX_ROTATED.test(basename(path)),
+    syslogHost: first.host, tai64n: first.framing === 'multilog', firstUs: first.us };
+}
+
+/** stdin, a FIFO or `/dev/fd/N` (`<(zcat f)`): read as it comes; its fingerprint is taken on the way. */
+function streamInput(path: string, stream: string): InputFile {
+  return { path, stream, kind: 'stream', gz: false, size: 0, mtime: new Date(), dev: 0, ino: 0, fingerprint: undefined,
+    final: true, syslogHost: undefined, tai64n: false, firstUs: undefined };
 }
 
 /** The log stream a lone file belongs to: its multilog dir for current/@…s, else its own name. */
@@ -114,7 +153,7 @@ export function expandInputs(args: readonly string[], stdinName: string): InputF
   const groups: InputFile[][] = [];
   for (const a of args.length === 0 ? ['-'] : args) {
     if (a === '-') {
-      groups.push([{ path: '-', stream: stdinName, gz: false, size: 0, mtime: new Date(), identity: '', syslogHost: undefined, tai64n: false }]);
+      groups.push([streamInput('-', stdinName)]);
       continue;
     }
     const p = resolve(a);
@@ -131,7 +170,7 @@ export function expandInputs(args: readonly string[], stdinName: string): InputF
       else groups.push(...logDirGroups(p, a, names));
     } else {
       try {
-        groups.push([fileInput(p, streamOf(p))]);
+        groups.push([st.isFIFO() || st.isCharacterDevice() ? streamInput(p, streamOf(p)) : fileInput(p, streamOf(p))]);
       } catch (e) {
         throw new QtraceError('NO_INPUT', `cannot read ${a}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
       }

@@ -1,67 +1,71 @@
-// What each stream already gave: its newest stamp, and the texts it gave in the last few
-// milliseconds. A line at or before a stream's mark was stored by an earlier run or another
-// input, so feeding the same lines twice adds nothing: a rerun, a pipe and then the file, or a
-// stream logged twice (smtpd's multilog dir and its splogger copy, whose stamps differ by ±2 ms).
+// One stream logged twice — smtpd's multilog dir and its splogger copy in the maillog, or a
+// `tail -F` pipe restarted over lines it already gave — arrives as identical texts from two
+// inputs a few milliseconds apart. Those, and only those, are taken once. Lines of one input are
+// never compared with each other (multilog stamps the same status line twice in one µs), and
+// whether a line is new is never decided by its time: that is the file positions' job.
 
 /** Copies of one stream may disagree on a line's stamp by this much (tee + splogger: ±2.2 ms). */
 export const JITTER_US = 50_000;
 
-/** Per stream, as stored in the state table: the mark and the recent texts with their stamps. */
-export type MarksJSON = Record<string, { us: number; recent: Array<[string, number]> }>;
+/** Per stream, its last lines (text and stamp), as stored in the state table. */
+export type DoublesJSON = Record<string, Array<[string, number]>>;
+
+/** Lines kept per stream for the next run: more than `tail -F` repeats when it starts (10). */
+const TAIL = 64;
 
 interface Seen { us: number; group: number }          // group: the input that gave it
-interface Mark { us: number; saved: number; recent: Map<string, Seen> } // saved: the mark an earlier run left
+interface Recent { newest: number; texts: Map<string, Seen>; tail: Array<[string, number]>; earlier: Map<string, number[]> }
 
-/** Inputs of earlier runs: whatever they gave is already stored. */
-const EARLIER = -1;
 
-export class StreamMarks {
-  readonly #marks = new Map<string, Mark>();
+export class Doubles {
+  readonly #streams = new Map<string, Recent>();
 
-  constructor(saved?: MarksJSON) {
-    for (const [k, v] of Object.entries(saved ?? {})) {
-      const recent = new Map<string, Seen>();
-      for (const [text, us] of v.recent ?? []) recent.set(text, { us, group: EARLIER });
-      this.#marks.set(k, { us: v.us, saved: v.us, recent });
+  constructor(saved?: DoublesJSON) {
+    for (const [k, list] of Object.entries(saved ?? {})) {
+      if (!Array.isArray(list)) continue;
+      const earlier = new Map<string, number[]>();
+      for (const [text, us] of list) {
+        const l = earlier.get(text);
+        if (l === undefined) earlier.set(text, [us]); else l.push(us);
+      }
+      this.#streams.set(k, { newest: -Infinity, texts: new Map(), tail: list.slice(-TAIL), earlier });
     }
   }
 
   /**
-   * True when this stream already gave this line: older than its mark (beyond the jitter), or
-   * the same text within the jitter from another input or an earlier run. An input's own
-   * repeats (multilog stamps the same status line twice in one µs) are kept.
+   * True when another input of this run gave this text within the jitter, or, for a stream (a
+   * restarted `tail -F … |`), when an earlier run's last lines hold it with the same stamp.
    */
-  seen(stream: string, us: number, text: string, group: number): boolean {
-    let m = this.#marks.get(stream);
-    if (m === undefined) {
-      m = { us, saved: -Infinity, recent: new Map() };
-      this.#marks.set(stream, m);
+  seen(stream: string, us: number, text: string, group: number, isStream: boolean): boolean {
+    let r = this.#streams.get(stream);
+    if (r === undefined) {
+      r = { newest: us, texts: new Map(), tail: [], earlier: new Map() };
+      this.#streams.set(stream, r);
     } else {
-      if (us < m.us - JITTER_US) return true;
-      const r = m.recent.get(text);
-      // An earlier run saw nothing after its mark: past it, a recurring text (a status line, a
-      // `250 ok` reply) is new. Within this run, another input's copy may be a little later.
-      if (r !== undefined && r.group !== group && Math.abs(us - r.us) <= JITTER_US &&
-        (r.group !== EARLIER || us <= m.saved)) return true;
-      if (us > m.us) m.us = us;
-      m.recent.delete(text); // re-inserted below: the map stays in time order for pruning
+      if (isStream && r.earlier.size > 0) {
+        const e = r.earlier.get(text);
+        const i = e === undefined ? -1 : e.findIndex((x) => Math.abs(x - us) <= JITTER_US);
+        if (i >= 0) { e!.splice(i, 1); return true; }
+      }
+      const s = r.texts.get(text);
+      if (s !== undefined && s.group !== group && Math.abs(us - s.us) <= JITTER_US) return true;
+      r.texts.delete(text); // re-inserted below: the map stays in arrival order for pruning
+      if (us > r.newest) r.newest = us;
     }
-    m.recent.set(text, { us, group });
-    const floor = m.us - JITTER_US;
-    for (const [k, v] of m.recent) {
+    r.texts.set(text, { us, group });
+    r.tail.push([text, us]);
+    if (r.tail.length > 2 * TAIL) r.tail = r.tail.slice(-TAIL);
+    const floor = r.newest - JITTER_US;
+    for (const [k, v] of r.texts) {
       if (v.us >= floor) break;
-      m.recent.delete(k);
+      r.texts.delete(k);
     }
     return false;
   }
 
-  toJSON(): MarksJSON {
-    const out: MarksJSON = {};
-    for (const [k, v] of this.#marks) {
-      const recent: Array<[string, number]> = [];
-      for (const [text, s] of v.recent) recent.push([text, s.us]);
-      out[k] = { us: v.us, recent };
-    }
+  toJSON(): DoublesJSON {
+    const out: DoublesJSON = {};
+    for (const [k, r] of this.#streams) out[k] = r.tail.slice(-TAIL);
     return out;
   }
 }

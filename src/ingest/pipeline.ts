@@ -1,24 +1,38 @@
-// bytes → lines → frames → events → correlator, for any number of inputs merged in time order.
-// The pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
+// bytes → lines → frames → events → correlators, for any number of inputs merged in time order.
+// Progress is a byte offset per file (by fingerprint), never a timestamp: within a file, file
+// order is the order, and a line is new exactly when it lies past the file's stored offset. The
+// pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
 
 import type { SendEvent } from '../../parsers/events.js';
 import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
 import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
 import { queueOf } from '../../parsers/qmail-send.js';
 import type { ZoneResolver } from '../../parsers/timestamp.js';
-import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/correlator.js';
-import type { UnknownLine } from '../store/writer.js';
-import type { InputFile } from './inputs.js';
-import { lineBatches, openInput } from './lines.js';
-import { StreamMarks, type MarksJSON } from './marks.js';
+import { Correlator, type CorrelatorSnapshot, type Notice, type Output } from '../correlate/correlator.js';
+import { toBytes } from '../text/escape.js';
+import { QtraceError } from '../util/errors.js';
+import { fingerprintOf, type InputFile } from './inputs.js';
+import { lineBatches, openBytes, type ReadCounts } from './lines.js';
+import { Doubles, type DoublesJSON } from './marks.js';
 import { mergeByTime } from './merge.js';
 import { yearGuesser } from './zone.js';
 
+const NEWLINE = Buffer.of(10);
 const RX_UNPRINTABLE = /[^\x20-\x7e]/;
 const RX_UNPRINTABLE_ALL = /[^\x20-\x7e]/g;
 
 /** splogger cuts a line after this many characters of text and sends the rest as `STAMP+rest`. */
 const SPLOGGER_CUT = 799;
+/** What an unknown line keeps of itself (its full length is counted). */
+export const UNKNOWN_KEEP = 4096;
+/** Stamps outside this range are damage, not time (year 300 000 overflows every date library). */
+const MIN_US = Date.UTC(1990, 0, 1) * 1000;
+const MAX_US = Date.UTC(9999, 11, 31) * 1000;
+
+/** A line no parser knew, kept raw (its first UNKNOWN_KEEP characters) with where it came from. */
+export interface UnknownLine {
+  readonly source: string; readonly lineNo: number; readonly at: number | null; readonly raw: string; readonly length: number;
+}
 
 /** A second program's events (the smtpd side) plugged into the same pass. */
 export interface SidePlugin<E> {
@@ -31,28 +45,46 @@ export interface PipelineOptions<E> {
   readonly zone: ZoneResolver;
   readonly format?: Framing | undefined; // undefined: detect per line
   readonly side?: SidePlugin<E> | undefined;
+  readonly segment?: number;             // the segment these inputs feed (0: the present)
   readonly commitLines?: number;         // commit after this many lines…
   readonly commitMs?: number;            // …or this much wall time, whichever first
+  readonly idleMs?: number;              // a stream that is quiet this long commits what it gave
   readonly signal?: AbortSignal | undefined; // stop reading, commit what was read, return
 }
 
-export interface ReaderState {
-  readonly hwm: MarksJSON;
+/** Where a file stands: what the store keeps per fingerprint. */
+export interface FilePosition {
+  readonly fingerprint: string;
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  offset: number;
+  lines: number;
+  readonly size: number | null;
+  complete: boolean;
+  readonly segment: number;
 }
+
+export interface ReaderState { readonly doubles: DoublesJSON }
 
 export interface CommitBatch {
   readonly output: Output;
+  readonly notices: readonly Notice[];      // the reader's own findings (lines without time, …)
   readonly unknowns: readonly UnknownLine[];
   readonly correlator: CorrelatorSnapshot;
   readonly reader: ReaderState;
+  readonly positions: readonly FilePosition[]; // those that moved since the last commit
   readonly final: boolean;
 }
 
+export type FileHow = 'reading' | 'continuing' | 'skipped' | 'replaced' | 'failed' | 'incomplete';
+
 export interface IngestSink {
-  /** True when this very file was read to its end before: it is skipped. */
-  alreadyRead?(f: InputFile): boolean;
-  /** A file is about to be read (or was skipped). */
-  onFile?(f: InputFile, skipped: boolean): void;
+  /** What the store holds for this fingerprint. */
+  position(fingerprint: string): FilePosition | undefined;
+  onFile?(f: InputFile, how: FileHow, detail?: string): void;
+  /** Every parsed event, as it goes to its correlator (the live view taps here). */
+  onEvent?(at: number, host: string, source: 'send' | 'smtpd', ev: unknown, raw: string): void;
   commit(b: CommitBatch): void | Promise<void>;
 }
 
@@ -61,20 +93,44 @@ export interface IngestStats {
   sendEvents: number;
   sideEvents: number;
   unknown: number;
-  duplicates: number;     // lines at or before what was already ingested from that stream
+  duplicates: number;     // lines of a stream logged twice, taken from its other copy
   joined: number;         // splogger continuations joined to their line
-  skippedFiles: number;
-  files: number;
+  files: number;          // files read (whole or from where they stood)
+  skippedFiles: number;   // files already read to their end
+  resumedFiles: number;   // files continued at their stored offset
+  replacedFiles: number;  // files shorter than their offset: read again from the start
+  failedFiles: string[];  // could not be read (damaged .gz, EACCES): named and skipped
+  alreadyRead: number;    // lines of a stream (pipe) skipped because an earlier run took them
+  cut: number;            // lines longer than MAX_LINE, kept cut
+  cutBytes: number;
+  partial: number;        // last lines without a newline, left for the next run
+  untimed: number;        // lines without a usable time (dated by the line before)
 }
 
-interface Item { raw: string; lineNo: number; file: InputFile; group: number; ctx: FrameContext; frame: Frame; at: number | null }
+interface Source {
+  readonly file: InputFile;
+  readonly pos: FilePosition | undefined; // undefined until a stream's fingerprint is known
+  readonly label: string;
+}
+
+interface Item {
+  raw: string; lineNo: number; end: number; src: Source; group: number; ctx: FrameContext; frame: Frame; at: number | null;
+}
+
+export function emptyStats(): IngestStats {
+  return { lines: 0, sendEvents: 0, sideEvents: 0, unknown: 0, duplicates: 0, joined: 0, files: 0, skippedFiles: 0,
+    resumedFiles: 0, replacedFiles: 0, failedFiles: [], alreadyRead: 0, cut: 0, cutBytes: 0, partial: 0, untimed: 0 };
+}
 
 export class Pipeline<E> {
   readonly correlator: Correlator;
-  readonly stats: IngestStats = { lines: 0, sendEvents: 0, sideEvents: 0, unknown: 0, duplicates: 0, joined: 0, skippedFiles: 0, files: 0 };
+  readonly stats: IngestStats = emptyStats();
   readonly #opts: PipelineOptions<E>;
-  readonly #marks: StreamMarks;
+  readonly #doubles: Doubles;
+  readonly #counts: ReadCounts = { cut: 0, cutBytes: 0, partial: 0 };
   #unknowns: UnknownLine[] = [];
+  #notices: Notice[] = [];
+  readonly #moved = new Set<FilePosition>();
   readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
 
   #key(source: string, host: string): string {
@@ -88,7 +144,7 @@ export class Pipeline<E> {
   constructor(opts: PipelineOptions<E>, correlator: Correlator = new Correlator(), reader?: ReaderState) {
     this.#opts = opts;
     this.correlator = correlator;
-    this.#marks = new StreamMarks(reader?.hwm);
+    this.#doubles = new Doubles(reader?.doubles);
   }
 
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
@@ -100,48 +156,67 @@ export class Pipeline<E> {
     let last = Date.now();
     for await (const batch of mergeByTime(sources)) {
       if (this.#opts.signal?.aborted === true) break;
-      for (let i = 0; i < batch.length; i++) this.#take(batch[i]!);
+      for (let i = 0; i < batch.length; i++) this.#take(batch[i]!, sink);
       since += batch.length;
-      if (since >= commitLines || Date.now() - last >= commitMs) {
+      // an empty batch is a quiet stream: what it gave is committed now, not at the next line
+      if (since >= commitLines || (since > 0 && (batch.length === 0 || Date.now() - last >= commitMs))) {
         await sink.commit(this.#commitBatch(false));
         since = 0;
         last = Date.now();
       }
     }
     await sink.commit(this.#commitBatch(true));
+    this.stats.cut = this.#counts.cut;
+    this.stats.cutBytes = this.#counts.cutBytes;
+    this.stats.partial = this.#counts.partial;
     return this.stats;
   }
 
   #commitBatch(final: boolean): CommitBatch {
-    const hwm = this.#marks.toJSON();
     const unknowns = this.#unknowns;
+    const notices = this.#notices;
     this.#unknowns = [];
-    return { output: this.correlator.drain(final), unknowns, correlator: this.correlator.snapshot(), reader: { hwm }, final };
+    this.#notices = [];
+    const positions = [...this.#moved];
+    this.#moved.clear();
+    return { output: this.correlator.drain(final), notices, unknowns, correlator: this.correlator.snapshot(),
+      reader: { doubles: this.#doubles.toJSON() }, positions, final };
   }
 
-  /** One merged line: dedupe against what this stream already gave, then hand to its consumer. */
-  #take(it: Item): void {
+  /** One merged line: to its correlator (unless it is the second copy of a doubly logged stream). */
+  #take(it: Item, sink: IngestSink): void {
+    const pos = it.src.pos;
+    if (pos !== undefined) {
+      pos.offset = it.end;
+      pos.lines = it.lineNo;
+      this.#moved.add(pos);
+    }
     const f = it.frame;
     const host = f.host ?? this.#opts.host;
     const text = f.text;
     const p = parseText(text, this.#opts.side?.parse);
     // One qmail-send per host; other programs are told apart by their log (syslog tag or dir).
-    const source = f.tag ?? it.file.stream;
+    const source = f.tag ?? it.src.file.stream;
     const stream = p.send !== undefined ? this.#key('send', host) : this.#key(source, host);
-    // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
-    const same = p.send !== undefined || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
-    if (it.at !== null && f.stamp !== undefined && this.#marks.seen(stream, f.stamp.us, same, it.group)) {
-      this.stats.duplicates++;
-      return;
+    if (it.at !== null && f.stamp !== undefined) {
+      // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
+      const same = p.send !== undefined || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
+      if (this.#doubles.seen(stream, it.at, same, it.group, it.src.file.kind === 'stream')) {
+        this.stats.duplicates++;
+        return;
+      }
     }
     const at = it.at ?? 0;
     if (p.send !== undefined) {
       this.stats.sendEvents++;
       // indimail multi-queue: each queue is its own qmail-send, with its own ids
       const q = queueOf(text);
-      this.correlator.push(at, q === undefined ? host : `${host}/${q}`, p.send as SendEvent);
+      const h = q === undefined ? host : `${host}/${q}`;
+      sink.onEvent?.(at, h, 'send', p.send, it.raw);
+      this.correlator.push(at, h, p.send as SendEvent);
     } else if (p.other !== undefined) {
       this.stats.sideEvents++;
+      sink.onEvent?.(at, host, 'smtpd', p.other, it.raw);
       this.#opts.side!.push(at, host, source, p.other);
     } else {
       // A framed line that no parser knows may be two lines glued by a lost newline.
@@ -149,75 +224,160 @@ export class Pipeline<E> {
       if (parts !== undefined) {
         for (const raw of parts) {
           const frame = frameLine(raw, it.ctx);
-          this.#take({ ...it, raw, frame, at: frame.stamp?.us ?? it.at });
+          this.#take({ ...it, raw, frame, at: saneUs(frame) ?? it.at }, sink);
         }
         return;
       }
       this.stats.unknown++;
-      this.#unknowns.push({ source: it.file.path === '-' ? it.file.stream : it.file.path, lineNo: it.lineNo, at: it.at, raw: it.raw });
+      const raw = it.raw.length > UNKNOWN_KEEP ? it.raw.slice(0, UNKNOWN_KEEP) : it.raw;
+      this.#unknowns.push({ source: it.src.label, lineNo: it.lineNo, at: it.at, raw, length: it.raw.length });
     }
+  }
+
+  /** Where a file starts: its stored position, or the beginning. */
+  #start(file: InputFile, fingerprint: string, sink: IngestSink): { pos: FilePosition; how: FileHow } {
+    const stored = sink.position(fingerprint);
+    const fresh = (): FilePosition => ({ fingerprint, path: file.path, dev: file.dev, ino: file.ino, offset: 0, lines: 0,
+      size: file.kind === 'stream' ? null : file.size, complete: false, segment: this.#opts.segment ?? 0 });
+    if (stored === undefined) return { pos: fresh(), how: 'reading' };
+    const pos: FilePosition = { ...stored, path: file.path, dev: file.dev, ino: file.ino,
+      size: file.kind === 'stream' ? null : file.size };
+    if (stored.complete || (file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };
+    // a plain file shorter than what was read of it was replaced (or truncated): start over
+    if (file.kind === 'file' && file.size < stored.offset) return { pos: fresh(), how: 'replaced' };
+    return { pos, how: stored.offset === 0 ? 'reading' : 'continuing' };
   }
 
   async *#readGroup(files: readonly InputFile[], group: number, sink: IngestSink): AsyncGenerator<Item[]> {
     let lastAt: number | null = null;
     for (const file of files) {
-      if (sink.alreadyRead?.(file) === true) {
-        this.stats.skippedFiles++;
-        sink.onFile?.(file, true);
+      lastAt = null;
+      const label = file.path === '-' ? file.stream : file.path;
+      if (file.error !== undefined) {
+        this.stats.failedFiles.push(`${label}: ${file.error}`);
+        sink.onFile?.(file, 'failed', file.error);
         continue;
       }
-      sink.onFile?.(file, false);
+      let pos: FilePosition | undefined;
+      let skipTo = 0; // streams and .gz are read from their start; lines up to here were taken before
+      if (file.kind !== 'stream') {
+        if (file.fingerprint === undefined) { // no complete first line yet
+          if (file.size > 0) { this.#counts.partial++; sink.onFile?.(file, 'incomplete'); }
+          continue;
+        }
+        const s = this.#start(file, file.fingerprint, sink);
+        pos = s.pos;
+        sink.onFile?.(file, s.how);
+        if (s.how === 'skipped') { this.stats.skippedFiles++; continue; }
+        if (s.how === 'continuing') this.stats.resumedFiles++;
+        if (s.how === 'replaced') this.stats.replacedFiles++;
+        if (file.kind === 'gz') skipTo = pos.offset;
+      }
       this.stats.files++;
+      const src: { file: InputFile; pos: FilePosition | undefined; label: string } = { file, pos, label };
       const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
-      let lineNo = 0;
+      let lineNo = pos?.lines ?? 0;
+      let untimed = 0;
+      const none = file.mtime.getTime() * 1000; // the time of lines before any line that has one
       // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
       const held = new Map<string, Item>();
-      const stdin = file.path === '-';
-      const commitMs = this.#opts.commitMs ?? 1000;
-      for await (const lines of lineBatches(openInput(file), stdin ? 'standard input' : file.path, stdin ? commitMs : undefined)) {
-        const out: Item[] = [];
-        for (let i = 0; i < lines.length; i++) {
-          const raw = lines[i]!;
-          lineNo++;
-          this.stats.lines++;
-          let frame = frameLine(raw, ctx);
-          if (frame.framing === 'none' && raw.length > 30) {
-            const parts = splitGlued(raw);
-            if (parts !== undefined) {
-              // Two lines glued by a lost newline: take both, in order.
-              const first = frameLine(parts[0], ctx);
-              if (first.stamp !== undefined) lastAt = first.stamp.us;
-              out.push({ raw: parts[0], lineNo, file, group, ctx, frame: first, at: first.stamp?.us ?? lastAt });
-              frame = frameLine(parts[1], ctx);
+      const base = file.kind === 'file' ? pos!.offset : 0;
+      const bytes = openBytes(file, base);
+      const idleMs = file.kind === 'stream' ? this.#opts.idleMs ?? this.#opts.commitMs ?? 1000 : undefined;
+      try {
+        for await (const b of lineBatches(bytes, { label: file.path === '-' ? 'standard input' : file.path, base,
+          final: file.final, idleMs, counts: this.#counts })) {
+          const out: Item[] = [];
+          const { lines, ends } = b;
+          let i = 0;
+          if (src.pos === undefined && lines.length > 0) {
+            // a stream is known by its first line, as a file is: the same lines fed again (a pipe
+            // rerun, or a file's lines through a pipe) are skipped as far as an earlier run took them
+            const fp = fingerprintOf(Buffer.concat([toBytes(lines[0]!), NEWLINE]))!;
+            const s = this.#start(file, fp, sink);
+            src.pos = s.pos;
+            skipTo = s.how === 'skipped' || s.how === 'continuing' ? s.pos.offset : 0;
+            if (s.how === 'continuing') this.stats.resumedFiles++;
+            lineNo = skipTo > 0 ? s.pos.lines : 0;
+            s.pos.complete = false;
+          }
+          if (skipTo > 0) {
+            while (i < lines.length && ends[i]! <= skipTo) { i++; this.stats.alreadyRead++; }
+          }
+          for (; i < lines.length; i++) {
+            const raw = lines[i]!;
+            const end = ends[i]!;
+            lineNo++;
+            this.stats.lines++;
+            let frame = frameLine(raw, ctx);
+            if (frame.framing === 'none' && raw.length > 30) {
+              const parts = splitGlued(raw);
+              if (parts !== undefined) {
+                // Two lines glued by a lost newline: take both, in order.
+                const first = frameLine(parts[0], ctx);
+                const fAt = saneUs(first);
+                if (fAt !== undefined) lastAt = fAt;
+                out.push({ raw: parts[0], lineNo, end, src, group, ctx, frame: first, at: fAt ?? lastAt ?? none });
+                frame = frameLine(parts[1], ctx);
+              }
+            }
+            let at = saneUs(frame);
+            if (at !== undefined) lastAt = at;
+            else {
+              untimed++;
+              at = lastAt ?? none;
+            }
+            const hk = frame.tag === undefined ? '' : `${frame.host ?? ''}|${frame.tag}`;
+            if (frame.continued) {
+              const h = held.get(hk);
+              if (h !== undefined) {
+                held.delete(hk);
+                this.stats.joined++;
+                h.frame = { ...h.frame, text: h.frame.text + frame.text };
+                h.raw = h.raw + '\n' + raw;
+                h.end = end;
+                h.lineNo = lineNo;
+                out.push(h);
+                continue;
+              }
+            } else if (held.size > 0) {
+              // whatever waits is released before any later line: positions only move forward
+              for (const h of held.values()) out.push(h);
+              held.clear();
+            }
+            const item: Item = { raw, lineNo, end, src, group, ctx, frame, at: at ?? null };
+            if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
+              held.set(hk, item);
+            } else {
+              out.push(item);
             }
           }
-          if (frame.stamp !== undefined) lastAt = frame.stamp.us;
-          const hk = frame.tag === undefined ? '' : `${frame.host ?? ''}|${frame.tag}`;
-          if (frame.continued) {
-            const h = held.get(hk);
-            if (h !== undefined) {
-              held.delete(hk);
-              this.stats.joined++;
-              h.frame = { ...h.frame, text: h.frame.text + frame.text };
-              h.raw = h.raw + '\n' + raw;
-              out.push(h);
-              continue;
-            }
-          } else {
-            const h = held.get(hk);
-            if (h !== undefined) { held.delete(hk); out.push(h); }
-          }
-          const item: Item = { raw, lineNo, file, group, ctx, frame, at: frame.stamp?.us ?? lastAt };
-          if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
-            held.set(hk, item);
-          } else {
-            out.push(item);
-          }
+          // an empty batch from the reader is an idle tick: pass it on so commits and stops happen
+          if (out.length > 0 || lines.length === 0) yield out;
         }
-        // an empty batch from the reader is an idle tick: pass it on so commits and stops happen
-        if (out.length > 0 || lines.length === 0) yield out;
+        if (held.size > 0) yield [...held.values()];
+        if (src.pos !== undefined && file.final && file.kind !== 'stream') {
+          src.pos.complete = true;
+          this.#moved.add(src.pos);
+        }
+      } catch (e) {
+        if (!(e instanceof QtraceError)) throw e;
+        // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read
+        this.stats.failedFiles.push(`${label}: ${e.message.replace(/^cannot read [^:]*: /, '')}`);
+        sink.onFile?.(file, 'failed', e.message);
+        if (held.size > 0) yield [...held.values()];
       }
-      if (held.size > 0) yield [...held.values()];
+      if (untimed > 0) {
+        this.stats.untimed += untimed;
+        this.#notices.push({ host: this.#opts.host, at: lastAt ?? none, level: 'qtrace',
+          text: `${untimed} lines of ${label} carry no time: each is dated by the line before it${lastAt === null ? ', or by the file\'s own time where none has one' : ''}` });
+      }
     }
   }
+}
+
+/** A frame's time, unless it is missing or impossible (then the line takes the time before it). */
+function saneUs(f: Frame): number | undefined {
+  const us = f.stamp?.us;
+  return us === undefined || us < MIN_US || us > MAX_US ? undefined : us;
 }

@@ -1,7 +1,7 @@
 // Opening the SQLite store: WAL, foreign keys, versioned migrations from schemas/migrations.
 
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
@@ -33,6 +33,11 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
     throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest` first, or pass --db');
   }
   let db: Db;
+  // A new store is private (0600): it holds every sender and recipient. SQLite gives its -wal
+  // and -shm files the mode of the database; an existing store keeps the mode it has.
+  if (opts.readonly !== true && path !== ':memory:' && path !== '' && !existsSync(path)) {
+    try { closeSync(openSync(path, 'wx', 0o600)); } catch { /* raced, or cannot create: Database says why */ }
+  }
   try {
     db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.mustExist === true });
   } catch (e) {

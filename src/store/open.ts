@@ -1,10 +1,11 @@
-// The messages still in the queue, read back as timelines for the correlator of the next run.
+// Stored messages read back as timelines: the ones still in the queue for the correlator of the
+// next run, and those a seam joins.
 
-import type { Delivery, Timeline } from '../correlate/timeline.js';
+import { recipientsOf, type Delivery, type Timeline } from '../correlate/timeline.js';
 import type { Db } from './db.js';
 
 interface MsgRow {
-  id: number; key: string; host: string; msg: number; first_us: number; queued_us: number | null;
+  id: number; key: string; host: string; msg: number; first_us: number; queued_us: number | null; ended_us: number | null; lost: number;
   partial: number; bytes: number | null; sender: string | null; qp: number | null; uid: number | null;
   bounce_qp: number | null; triple_bounce: number;
 }
@@ -14,19 +15,25 @@ interface DelRow {
   smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number; forward_qp: number | null; rcpt: number;
 }
 
-export function loadOpenTimelines(db: Db): Timeline[] {
-  const rows = db.prepare('SELECT * FROM messages WHERE ended_us IS NULL AND lost = 0').all() as MsgRow[];
+/** The open timelines of one segment (0: the present), with their row ids. */
+export function loadOpenTimelines(db: Db, segment = 0): Array<[Timeline, number]> {
+  return loadTimelines(db, 'ended_us IS NULL AND lost = 0 AND segment = ?', [segment]);
+}
+
+/** Timelines whose message row matches `where` (over the messages table), with their row ids. */
+export function loadTimelines(db: Db, where: string, args: readonly unknown[]): Array<[Timeline, number]> {
+  const rows = db.prepare(`SELECT * FROM messages WHERE ${where}`).all(...args) as MsgRow[];
   if (rows.length === 0) return [];
   const byId = new Map<number, Timeline>();
   for (const m of rows) {
     byId.set(m.id, {
-      key: m.key, host: m.host, msg: m.msg, firstSeen: m.first_us, queued: m.queued_us, ended: null,
-      partial: m.partial === 1, lost: false, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
+      key: m.key, host: m.host, msg: m.msg, firstSeen: m.first_us, queued: m.queued_us, ended: m.ended_us,
+      partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
       bounceQp: m.bounce_qp, tripleBounce: m.triple_bounce === 1, deliveries: [], recipients: [],
     });
   }
-  const dels = db.prepare(`SELECT d.* FROM deliveries d JOIN messages m ON m.id = d.message_id
-    WHERE m.ended_us IS NULL AND m.lost = 0 ORDER BY d.message_id, d.seq`).all() as DelRow[];
+  const dels = db.prepare(`SELECT d.* FROM deliveries d WHERE d.message_id IN (SELECT id FROM messages WHERE ${where})
+    ORDER BY d.message_id, d.seq`).all(...args) as DelRow[];
   for (const d of dels) {
     byId.get(d.message_id)?.deliveries.push({
       run: d.run, did: d.did, channel: d.channel, to: d.recipient, started: d.started_us, finished: d.finished_us,
@@ -34,5 +41,6 @@ export function loadOpenTimelines(db: Db): Timeline[] {
       tooLong: d.too_long === 1, forwardQp: d.forward_qp, rcpt: d.rcpt,
     });
   }
-  return [...byId.values()];
+  for (const t of byId.values()) t.recipients = recipientsOf(t.deliveries);
+  return [...byId.entries()].map(([id, t]) => [t, id]);
 }

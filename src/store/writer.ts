@@ -5,14 +5,8 @@ import type { Output } from '../correlate/correlator.js';
 import type { Session } from '../correlate/sessions.js';
 import type { SessionLink } from '../correlate/link-sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
+import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Db } from './db.js';
-
-export interface UnknownLine { readonly source: string; readonly lineNo: number; readonly at: number | null; readonly raw: string }
-
-export interface FileRecord {
-  readonly path: string; readonly identity: string; readonly size: number; readonly lines: number;
-  readonly lastUs: number | null;
-}
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
@@ -20,11 +14,11 @@ export class StoreWriter {
   readonly #db: Db;
   readonly #insMsg;
   readonly #updMsg;
-  readonly #idOf;
   readonly #delDeliveries;
   readonly #insDelivery;
-  // rowids of timelines written in this run: later writes of the same object update in place
+  // rowids of timelines already stored (written in this run, or read back open): updated in place
   readonly #rowids = new WeakMap<Timeline, number>();
+  readonly #segment: number;
   readonly #insLink;
   readonly #insOrphan;
   readonly #insNotice;
@@ -32,40 +26,41 @@ export class StoreWriter {
   readonly #insUnknown;
   readonly #putState;
   readonly #getState;
-  readonly #putFile;
-  readonly #getFile;
+  readonly #putPos;
+  readonly #getPos;
   readonly #upsertSession;
   readonly #delSessionRcpts;
   readonly #insSessionRcpt;
   readonly #delSessionLinks;
   readonly #insSessionLink;
 
-  constructor(db: Db) {
+  constructor(db: Db, segment = 0) {
     this.#db = db;
+    this.#segment = segment;
     this.#insMsg = db.prepare(`INSERT INTO messages
-      (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+      (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce, segment)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
     this.#updMsg = db.prepare(`UPDATE messages SET queued_us = ?, ended_us = ?, partial = ?, lost = ?, bytes = ?,
-      sender = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ? WHERE id = ?`);
-    this.#idOf = db.prepare('SELECT id FROM messages WHERE key = ?').pluck();
+      sender = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ? WHERE id = ?`);
     this.#delDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ?');
     this.#insDelivery = db.prepare(`INSERT INTO deliveries
       (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip,
        too_long, forward_qp, rcpt, last, outcome, attempts)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_key, to_key, qp) VALUES (?, ?, ?, ?)');
-    this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason)
-      VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason,
+      smtp_code, dsn, remote_ip, too_long, forward_qp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#insNotice = db.prepare('INSERT OR IGNORE INTO notices (host, at_us, level, text) VALUES (?, ?, ?, ?)');
     this.#insStatus = db.prepare(`INSERT OR IGNORE INTO send_status
       (host, at_us, local, local_max, remote, remote_max, exitasap) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    this.#insUnknown = db.prepare('INSERT OR IGNORE INTO unknown_lines (source, line_no, at_us, raw) VALUES (?, ?, ?, ?)');
+    this.#insUnknown = db.prepare('INSERT OR IGNORE INTO unknown_lines (source, line_no, at_us, raw, length) VALUES (?, ?, ?, ?, ?)');
     this.#putState = db.prepare('INSERT INTO state (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json');
     this.#getState = db.prepare('SELECT json FROM state WHERE name = ?').pluck();
-    this.#putFile = db.prepare(`INSERT INTO ingested_files (path, identity, size, lines, last_us, done_at)
-      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path, identity) DO UPDATE SET size = excluded.size,
-      lines = excluded.lines, last_us = excluded.last_us, done_at = excluded.done_at`);
-    this.#getFile = db.prepare('SELECT size FROM ingested_files WHERE path = ? AND identity = ?').pluck();
+    this.#putPos = db.prepare(`INSERT INTO positions (fingerprint, path, dev, ino, offset, lines, size, complete, segment, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, dev = excluded.dev,
+      ino = excluded.ino, offset = excluded.offset, lines = excluded.lines, size = excluded.size, complete = excluded.complete,
+      segment = excluded.segment, updated_at = excluded.updated_at`);
+    this.#getPos = db.prepare('SELECT * FROM positions WHERE fingerprint = ?');
     this.#upsertSession = db.prepare(`INSERT INTO sessions (key, host, stream, pid, start_us, end_us, open, client_ip,
       client_port, client_host, local_ip, local_port, tcp, exit_code, rbl_code, rbl_text, helo, auth_user, tls, dialogue,
       queued, verdict, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -88,24 +83,37 @@ export class StoreWriter {
     this.#db.transaction(fn).immediate();
   }
 
-  timeline(t: Timeline): void {
+  /** Timelines read back from the store (open ones), with their row ids: they are continued. */
+  adopt(rows: Iterable<readonly [Timeline, number]>): void {
+    for (const [t, id] of rows) this.#rowids.set(t, id);
+  }
+
+  /**
+   * Writes a timeline. A new one whose key is taken (two messages with one id in one stamp, as
+   * second-resolution syslog allows) gets the next free `#n` suffix: returns the old key then.
+   */
+  timeline(t: Timeline): string | undefined {
     let id = this.#rowids.get(t);
     if (id === undefined) {
-      const r = this.#insMsg.run(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
-        t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce));
-      if (r.changes === 1) {
-        id = Number(r.lastInsertRowid);
-        this.#rowids.set(t, id);
-        this.#deliveries(id, t);
-        return;
+      const base = t.key;
+      for (let n = 1; ; n++) {
+        if (n > 1) t.key = `${base}#${n}`;
+        const r = this.#insMsg.run(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
+          t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce), this.#segment);
+        if (r.changes === 1) {
+          id = Number(r.lastInsertRowid);
+          break;
+        }
       }
-      id = this.#idOf.get(t.key) as number; // stored by an earlier run: continue it
       this.#rowids.set(t, id);
+      this.#deliveries(id, t);
+      return t.key === base ? undefined : base;
     }
     this.#updMsg.run(t.queued, t.ended, b(t.partial), b(t.lost), t.bytes, t.from, t.qp, t.uid, t.bounceQp,
-      b(t.tripleBounce), id);
+      b(t.tripleBounce), this.#segment, id);
     this.#delDeliveries.run(id);
     this.#deliveries(id, t);
+    return undefined;
   }
 
   #deliveries(id: number, t: Timeline): void {
@@ -121,9 +129,16 @@ export class StoreWriter {
   }
 
   output(o: Output): void {
-    for (const t of o.timelines) this.timeline(t);
-    for (const l of o.links) this.#insLink.run(l.kind, l.from, l.to, l.qp);
-    for (const r of o.orphans) this.#insOrphan.run(r.host, r.run, r.did, r.at, r.result, r.reason);
+    let renamed: Map<string, string> | undefined;
+    for (const t of o.timelines) {
+      const old = this.timeline(t);
+      if (old !== undefined) (renamed ??= new Map()).set(old, t.key);
+    }
+    const k = (key: string): string => renamed?.get(key) ?? key;
+    for (const l of o.links) this.#insLink.run(l.kind, k(l.from), k(l.to), l.qp);
+    for (const r of o.orphans) {
+      this.#insOrphan.run(r.host, r.run, r.did, r.at, r.result, r.reason, r.smtpCode, r.dsn, r.remoteIp, b(r.tooLong), r.forwardQp);
+    }
     for (const n of o.notices) this.#insNotice.run(n.host, n.at, n.level, n.text);
     for (const s of o.statuses) {
       this.#insStatus.run(s.host, s.at, s.local, s.localMax, s.remote, s.remoteMax, b(s.exitasap));
@@ -153,7 +168,11 @@ export class StoreWriter {
   }
 
   unknown(u: UnknownLine): void {
-    this.#insUnknown.run(u.source, u.lineNo, u.at, u.raw);
+    this.#insUnknown.run(u.source, u.lineNo, u.at, u.raw, u.length);
+  }
+
+  notice(n: { readonly host: string; readonly at: number; readonly level: string; readonly text: string }): void {
+    this.#insNotice.run(n.host, n.at, n.level, n.text);
   }
 
   putState(name: string, value: unknown): void {
@@ -165,13 +184,17 @@ export class StoreWriter {
     return j === undefined ? undefined : (JSON.parse(j) as T);
   }
 
-  fileDone(f: FileRecord): void {
-    this.#putFile.run(f.path, f.identity, f.size, f.lines, f.lastUs, new Date().toISOString());
+  putPosition(p: FilePosition): void {
+    this.#putPos.run(p.fingerprint, p.path, p.dev, p.ino, p.offset, p.lines, p.size, b(p.complete), p.segment, new Date().toISOString());
   }
 
-  /** Bytes already read of this file (same path and first line), or undefined. */
-  fileSize(path: string, identity: string): number | undefined {
-    return this.#getFile.get(path, identity) as number | undefined;
+  /** What was read of the file with this fingerprint, or undefined. */
+  position(fingerprint: string): FilePosition | undefined {
+    const r = this.#getPos.get(fingerprint) as { fingerprint: string; path: string; dev: number | null; ino: number | null;
+      offset: number; lines: number; size: number | null; complete: number; segment: number } | undefined;
+    if (r === undefined) return undefined;
+    return { fingerprint: r.fingerprint, path: r.path, dev: r.dev ?? 0, ino: r.ino ?? 0, offset: r.offset, lines: r.lines,
+      size: r.size, complete: r.complete === 1, segment: r.segment };
   }
 }
 

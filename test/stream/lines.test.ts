@@ -3,23 +3,28 @@
 
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { InputFile } from '../../src/ingest/inputs.js';
-import { lineBatches, MAX_LINE, openInput } from '../../src/ingest/lines.js';
-import { JITTER_US, StreamMarks } from '../../src/ingest/marks.js';
+import { lineBatches, MAX_LINE, type ReadCounts } from '../../src/ingest/lines.js';
+import { Doubles, JITTER_US } from '../../src/ingest/marks.js';
 import { mergeByTime } from '../../src/ingest/merge.js';
 import { frameLine } from '../../parsers/line.js';
 import { UTC_ZONE } from '../../parsers/timestamp.js';
 
-const STDIN: InputFile = { path: '-', stream: 'stdin', gz: false, size: 0, mtime: new Date(0), identity: '', syslogHost: undefined, tai64n: false };
-
-async function linesOf(chunks: Array<string | Buffer>): Promise<string[]> {
+async function read(chunks: Array<string | Buffer>, final = true): Promise<{ lines: string[]; ends: number[]; counts: ReadCounts }> {
   const input = new PassThrough();
-  const out: string[] = [];
-  const reading = (async () => { for await (const b of lineBatches(openInput(STDIN, input), 'test')) out.push(...b); })();
+  const lines: string[] = [];
+  const ends: number[] = [];
+  const counts: ReadCounts = { cut: 0, cutBytes: 0, partial: 0 };
+  const reading = (async () => {
+    for await (const b of lineBatches(input, { label: 'test', base: 0, final, counts })) { lines.push(...b.lines); ends.push(...b.ends); }
+  })();
   for (const c of chunks) { input.write(c); await new Promise((r) => setImmediate(r)); }
   input.end();
   await reading;
-  return out;
+  return { lines, ends, counts };
+}
+
+async function linesOf(chunks: Array<string | Buffer>): Promise<string[]> {
+  return (await read(chunks)).lines;
 }
 
 describe('lines', () => {
@@ -36,11 +41,30 @@ describe('lines', () => {
     expect(frameLine('@400000006b071fc307d05bcc status: exiting\r', { zone: UTC_ZONE, yearFor: () => 2026 }).text).toBe('status: exiting');
   });
 
-  it('an over-long line is skipped, the next one is kept (memory stays bounded)', async () => {
+  it('an over-long line is kept cut and counted, the next one is whole (memory stays bounded)', async () => {
     const chunk = 'x'.repeat(1 << 16); // as a file arrives: 64 KiB at a time
-    const chunks = Array.from({ length: Math.ceil(MAX_LINE / chunk.length) + 1 }, () => chunk);
-    const lines = await linesOf([...chunks, '\nend msg 1\n']);
-    expect(lines).toEqual(['end msg 1']);
+    const chunks = Array.from({ length: 800 }, () => chunk); // a 50 MB line
+    const r = await read([...chunks, '\nend msg 1\n']);
+    expect(r.lines.length).toBe(2);
+    expect(r.lines[0]!.length).toBe(MAX_LINE);
+    expect(r.lines[1]).toBe('end msg 1');
+    expect(r.counts).toEqual({ cut: 1, cutBytes: 800 * chunk.length - MAX_LINE, partial: 0 });
+    expect(r.ends).toEqual([800 * chunk.length + 1, 800 * chunk.length + 11]);
+  });
+
+  it('offsets are bytes after each newline; a last line without one waits when the file may grow', async () => {
+    const r = await read(['ab\nçd\n', 'half'], false);
+    expect(r.lines).toEqual(['ab', 'çd']);
+    expect(r.ends).toEqual([3, 7]);
+    expect(r.counts.partial).toBe(1);
+    expect((await read(['ab\nhalf'], true)).lines).toEqual(['ab', 'half']);
+  });
+
+  it('bytes that are not UTF-8 are kept exactly', async () => {
+    const { toBytes } = await import('../../src/text/escape.js');
+    const raw = Buffer.from([0x48, 0xff, 0xfe, 0x49, 0x0a]);
+    const r = await read([raw]);
+    expect(toBytes(r.lines[0]!).equals(raw.subarray(0, 4))).toBe(true);
   });
 
   it('merge by time: sources interleave by stamp, each keeps its own order, untimed lines go at once', async () => {
@@ -51,21 +75,20 @@ describe('lines', () => {
   });
 });
 
-describe('stream marks', () => {
+describe('lines logged twice', () => {
   const status = 'status: local 1/10 remote 0/20';
-  it('older lines, and the same text within the jitter from another input, are seen; own repeats are not', () => {
-    const m = new StreamMarks();
+  it('the same text within the jitter from another input is taken once; own repeats and older times are kept', () => {
+    const m = new Doubles();
     const t = 1_000_000_000;
-    expect(m.seen('send@vm', t, status, 0)).toBe(false);
-    expect(m.seen('send@vm', t, status, 0)).toBe(false);            // multilog repeated it
-    expect(m.seen('send@vm', t + 2_000, status, 1)).toBe(true);     // a second copy, 2 ms off
-    expect(m.seen('send@vm', t - JITTER_US - 1, 'new msg 5', 0)).toBe(true); // before the mark
-    expect(m.seen('send@vm', t - 10, 'new msg 5', 1)).toBe(false);  // a line not seen yet, just before
-    expect(m.seen('smtpd@vm', t - JITTER_US - 1, 'tcpserver: status: 0/20', 0)).toBe(false); // streams are apart
-    const next = new StreamMarks(JSON.parse(JSON.stringify(m.toJSON())));             // the next run
-    expect(next.seen('send@vm', t, status, 0)).toBe(true);
-    expect(next.seen('send@vm', t, 'end msg 5', 0)).toBe(false);
-    expect(next.seen('send@vm', t + 1, 'new msg 6', 0)).toBe(false);
+    expect(m.seen('send@vm', t, status, 0, false)).toBe(false);
+    expect(m.seen('send@vm', t, status, 0, false)).toBe(false);            // multilog repeated it
+    expect(m.seen('send@vm', t + 2_000, status, 1, false)).toBe(true);     // a second copy, 2 ms off
+    expect(m.seen('send@vm', t - JITTER_US - 1, 'new msg 5', 0, false)).toBe(false); // older, never seen: new
+    expect(m.seen('send@vm', t + JITTER_US + 10, status, 1, false)).toBe(false); // beyond the jitter: new
+    expect(m.seen('smtpd@vm', t, status, 1, false)).toBe(false);           // streams are apart
+    const saved = JSON.stringify(m.toJSON());                              // the next run
+    expect(new Doubles(JSON.parse(saved)).seen('send@vm', t + 3_000, status, 0, false)).toBe(false); // a file: its offset decides
+    expect(new Doubles(JSON.parse(saved)).seen('send@vm', t + 3_000, status, 0, true)).toBe(true);   // a restarted pipe: taken once
   });
 
   it('a stream logged twice (multilog dir and splogger copy of smtpd, d1) gives the sessions of one copy', async () => {

@@ -1,0 +1,51 @@
+// Session → message links, made in the commit that stores either side, over a sliding window:
+// the smtpd and send logs are separate files that may arrive in either order, in one run or
+// several. The links of the sessions around what this commit wrote are computed again with
+// everything the store now holds, and replace the ones they had.
+
+import { linkSessions, toSessionLite } from '../correlate/link-sessions.js';
+import type { Session } from '../correlate/sessions.js';
+import type { Timeline } from '../correlate/timeline.js';
+import type { Db } from '../store/db.js';
+import { hasSessions, messagesBetween, sessionsOverlapping } from '../store/link.js';
+import { sessionKey, type StoreWriter } from '../store/writer.js';
+
+/** A message is queued at most this long after its session's DATA (qmail-send may log late). */
+const MARGIN_US = 120 * 1_000_000;
+
+export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[], timelines: readonly Timeline[]):
+  { exact: number; inferred: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of sessions) {
+    if (s.start < lo) lo = s.start;
+    const end = s.end ?? s.lastSeen;
+    if (end > hi) hi = end;
+  }
+  for (const t of timelines) {
+    if (t.qp === null) continue; // only a message's info line (its qp) can link it
+    if (t.firstSeen < lo) lo = t.firstSeen;
+    if (t.firstSeen > hi) hi = t.firstSeen;
+  }
+  if (lo > hi || (sessions.length === 0 && !hasSessions(db))) return { exact: 0, inferred: 0 };
+  // core: the sessions whose links this commit may change; around them, every session and message
+  // that could compete for the same link, so an inference never ignores a rival it could not see
+  const core = sessionsOverlapping(db, lo - MARGIN_US, hi + MARGIN_US);
+  if (core.length === 0) return { exact: 0, inferred: 0 };
+  let mLo = lo - MARGIN_US;
+  let mHi = hi + MARGIN_US;
+  for (const s of core) {
+    if (s.start < mLo) mLo = s.start;
+    const end = (s.end ?? s.lastSeen) + MARGIN_US;
+    if (end > mHi) mHi = end;
+  }
+  const around = sessionsOverlapping(db, mLo - MARGIN_US, mHi);
+  const messages = messagesBetween(db, mLo, mHi);
+  const keys = new Set(core.map(sessionKey));
+  const links = linkSessions(around.map(toSessionLite), messages)
+    .filter((l) => keys.has(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`));
+  w.sessionLinks(keys, links);
+  let exact = 0;
+  for (const l of links) if (l.link === 'exact') exact++;
+  return { exact, inferred: links.length - exact };
+}

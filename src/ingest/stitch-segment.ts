@@ -1,0 +1,72 @@
+// The end of an older segment: each host's seam is stitched to the present (correlate/stitch.ts
+// decides, store/stitch.ts reads and writes), inside the segment's last commit. Afterwards the
+// segment is part of the present, as if its lines had been read first.
+
+import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
+import { joinSessions, prependToSnapshot, type Session } from '../correlate/sessions.js';
+import { stitchSeam } from '../correlate/stitch.js';
+import type { Db } from '../store/db.js';
+import { afterSeam, closeSegment, dropJoined, dropOrphan, dropSession, laterSession } from '../store/stitch.js';
+import { sessionKey, type StoreWriter } from '../store/writer.js';
+import { linkWindow } from './link-window.js';
+
+export interface StitchCounts {
+  messages: number;    // timelines joined across the seam
+  sessions: number;    // sessions joined across the seam
+  deliveries: number;  // running deliveries that found their result after the seam
+  links: number;       // bounces and forwards that found their copy after the seam
+  lost: number;        // open at the seam, their id reused after it
+}
+
+/** How long after a seam a running delivery's result may still come (qmail-remote's timeouts are minutes). */
+const RESULT_HORIZON_US = 24 * 3600 * 1_000_000;
+
+export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {
+  const n: StitchCounts = { messages: 0, sessions: 0, deliveries: 0, links: 0, lost: 0 };
+  const snap = w.getState<CorrelatorSnapshot>('correlator');
+  for (const b of c.seams()) {
+    const { after, rowids } = afterSeam(db, b.host, b.seam, segment, b.open.map((t) => t.msg), b.wanted.map((x) => x.qp),
+      b.seam + Math.max(RESULT_HORIZON_US, QP_WINDOW_US));
+    const r = stitchSeam(b, after);
+    const hs = snap?.hosts.find((h) => h.host === b.host);
+    for (const j of r.joined) {
+      dropJoined(db, j, rowids.get(j.from)!);
+      n.messages++;
+      // the present's state names the later timeline: it names the joined one now
+      if (hs !== undefined) hs.inflight = hs.inflight.map(([did, key, i]) => (key === j.from.key ? [did, j.into.key, i + j.shift] : [did, key, i]));
+      if (snap !== undefined) {
+        for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === j.from.key) e[1].key = j.into.key;
+      }
+    }
+    for (const t of r.changed) w.timeline(t);
+    for (const o of r.usedOrphans) dropOrphan(db, o);
+    n.deliveries += r.usedOrphans.length;
+    n.links += r.links.length;
+    n.lost += r.lost.length;
+    w.output({ timelines: [], links: [...r.links], orphans: [], notices: [...r.notices], statuses: [] });
+    if (hs !== undefined) {
+      const running = new Set(hs.inflight.map(([did]) => did));
+      for (const e of r.stillRunning) if (!running.has(e[0])) hs.inflight.push([e[0], e[1], e[2]]);
+    }
+  }
+  if (snap !== undefined) w.putState('correlator', snap);
+  // sessions still open at the seam and their later part, by pid
+  const present = w.getState<unknown>('sessions');
+  let presentChanged = false;
+  for (const s of written) {
+    if (!s.open || s.endSeen) continue;
+    const later = laterSession(db, s, s.lastSeen);
+    if (later === undefined) continue;
+    const joined = joinSessions(s, later.session);
+    const key = sessionKey(joined);
+    dropSession(db, later.key, key);
+    w.session(joined);
+    if (later.session.open && prependToSnapshot(present, s, later.session.start)) presentChanged = true;
+    linkWindow(db, w, [joined], []);
+    n.sessions++;
+  }
+  if (presentChanged) w.putState('sessions', present);
+  closeSegment(db, segment);
+  w.putState('segments', (w.getState<number[]>('segments') ?? []).filter((x) => x !== segment));
+  return n;
+}
