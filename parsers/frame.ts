@@ -13,6 +13,8 @@ export interface Frame {
   readonly text: string;              // what the program wrote
   /** splogger continuation (`STAMP+rest`): `text` continues the previous line of this tag. */
   readonly continued: boolean;
+  /** The stamp is a zone-less local time (tai64nlocal, RFC 3164): a DST fold makes it ambiguous. */
+  readonly local: boolean;
 }
 
 export interface FrameContext {
@@ -45,7 +47,7 @@ function offsetOf(z: string): number {
 }
 
 function none(text: string): Frame {
-  return { framing: 'none', stamp: undefined, host: undefined, tag: undefined, text, continued: false };
+  return { framing: 'none', stamp: undefined, host: undefined, tag: undefined, text, continued: false, local: false };
 }
 
 /** A syslog message body: `tag[pid]: [UNIX.USEC( |+)]text`. splogger's stamp wins over syslog's. */
@@ -56,7 +58,7 @@ function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField:
   let body = rest;
   if (tag === undefined) {
     const t = RX_TAG.exec(rest);
-    if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, text: rest, continued: false };
+    if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, text: rest, continued: false, local: framing === 'rfc3164' };
     tag = t[1];
     body = t[2] ?? '';
   }
@@ -64,10 +66,10 @@ function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField:
   if (u !== null) {
     const st = decodeUnixDecimal(u[1] ?? '');
     if (st !== undefined) {
-      return { framing, stamp: st, host, tag, text: body.slice(u[0].length), continued: u[2] === '+' };
+      return { framing, stamp: st, host, tag, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
     }
   }
-  return { framing, stamp: syslogStamp, host, tag, text: body, continued: false };
+  return { framing, stamp: syslogStamp, host, tag, text: body, continued: false, local: framing === 'rfc3164' };
 }
 
 export function parseFrame(raw: string, ctx: FrameContext): Frame {
@@ -78,7 +80,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
     if (raw.length >= 25 && (raw.length === 25 || raw.charCodeAt(25) === 32)) {
       const st = decodeTai64n(raw.slice(1, 25));
       if (st !== undefined) {
-        return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, text: raw.slice(26), continued: false };
+        return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, text: raw.slice(26), continued: false, local: false };
       }
     }
     return none(raw);
@@ -90,7 +92,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', ctx.zone);
           if (st !== undefined) {
-            return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, text: raw.slice(m[0].length), continued: false };
+            return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, text: raw.slice(m[0].length), continued: false, local: true };
           }
         }
       } else if (raw.charCodeAt(10) === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
@@ -107,7 +109,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
       if (u !== null) {
         const st = decodeUnixDecimal(u[1]!);
         if (st !== undefined) {
-          return { framing: 'unix', stamp: st, host: undefined, tag: undefined, text: raw.slice(u[0].length), continued: u[2] === '+' };
+          return { framing: 'unix', stamp: st, host: undefined, tag: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
         }
       }
     }

@@ -47,6 +47,8 @@ export function decodeUnixDecimal(s: string): Stamp | undefined {
 export interface ZoneResolver {
   /** Offset in minutes east of UTC for this local wall time (given as if it were UTC, in ms). */
   offsetMinutes(localAsUtcMs: number): number;
+  /** The other instant with the same wall time as `us`, when `us` lies in a DST fold. */
+  otherReading?(us: number): number | undefined;
 }
 
 export const UTC_ZONE: ZoneResolver = { offsetMinutes: () => 0 };

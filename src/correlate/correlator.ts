@@ -96,6 +96,7 @@ export interface CorrelatorStats {
 export interface HostSnapshot {
   host: string; run: number; lastDid: number; inflight: Array<[number, string, number]>;
   last: number | null; keysAt: number | null; keys: Array<[string, number]>;
+  status?: StatusSample | undefined;  // the second in progress: its peak so far
 }
 
 export interface CorrelatorSnapshot {
@@ -388,7 +389,7 @@ export class Correlator {
       const inflight: Array<[number, string, number]> = [];
       for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
       hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight, last: Number.isFinite(h.last) ? h.last : null,
-        keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: [...h.keys] });
+        keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: [...h.keys], status: h.status === undefined ? undefined : { ...h.status } });
     }
     return { version: 3, hosts, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
   }
@@ -406,6 +407,7 @@ export class Correlator {
       const h = c.#host(hs.host);
       h.run = hs.run; h.lastDid = hs.lastDid;
       h.last = hs.last ?? -Infinity; h.keysAt = hs.keysAt ?? -Infinity; h.keys = new Map(hs.keys);
+      if (hs.status !== undefined) h.status = { ...hs.status };
       for (const [did, key, idx] of hs.inflight) {
         const t = byKey.get(key);
         const d = t?.deliveries[idx];

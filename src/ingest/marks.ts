@@ -1,8 +1,10 @@
 // One stream logged twice — smtpd's multilog dir and its splogger copy in the maillog, or a
 // `tail -F` pipe restarted over lines it already gave — arrives as identical texts from two
-// inputs a few milliseconds apart. Those, and only those, are taken once. Lines of one input are
-// never compared with each other (multilog stamps the same status line twice in one µs), and
-// whether a line is new is never decided by its time: that is the file positions' job.
+// loggers a few milliseconds apart. Those, and only those, are taken once. Copies are told apart
+// by their framing (two loggers frame differently); lines of one framing are never compared with
+// each other (multilog stamps the same status line twice in one µs; two files of one multilog
+// dir are not copies, even where an inode is reused within milliseconds across the rotation).
+// Whether a line is new is never decided by its time: that is the file positions' job.
 
 /** Copies of one stream may disagree on a line's stamp by this much (tee + splogger: ±2.2 ms). */
 export const JITTER_US = 50_000;
@@ -13,7 +15,7 @@ export type DoublesJSON = Record<string, Array<[string, number]>>;
 /** Lines kept per stream for the next run: more than `tail -F` repeats when it starts (10). */
 const TAIL = 64;
 
-interface Seen { us: number; group: number }          // group: the input that gave it
+interface Seen { us: number; group: string }          // group: the framing of the input that gave it
 interface Recent { newest: number; texts: Map<string, Seen>; tail: Array<[string, number]>; earlier: Map<string, number[]> }
 
 
@@ -36,7 +38,7 @@ export class Doubles {
    * True when another input of this run gave this text within the jitter, or, for a stream (a
    * restarted `tail -F … |`), when an earlier run's last lines hold it with the same stamp.
    */
-  seen(stream: string, us: number, text: string, group: number, isStream: boolean): boolean {
+  seen(stream: string, us: number, text: string, group: string, isStream: boolean): boolean {
     let r = this.#streams.get(stream);
     if (r === undefined) {
       r = { newest: us, texts: new Map(), tail: [], earlier: new Map() };

@@ -28,6 +28,8 @@ export const UNKNOWN_KEEP = 4096;
 /** Stamps outside this range are damage, not time (year 300 000 overflows every date library). */
 const MIN_US = Date.UTC(1990, 0, 1) * 1000;
 const MAX_US = Date.UTC(9999, 11, 31) * 1000;
+/** Lines of one file may step back this much (merged writers) without counting as the fold's second pass. */
+const FOLD_SLACK_US = 60 * 1_000_000;
 
 /** A line no parser knew, kept raw (its first UNKNOWN_KEEP characters) with where it came from. */
 export interface UnknownLine {
@@ -114,7 +116,7 @@ interface Source {
 }
 
 interface Item {
-  raw: string; lineNo: number; end: number; src: Source; group: number; ctx: FrameContext; frame: Frame; at: number | null;
+  raw: string; lineNo: number; end: number; src: Source; ctx: FrameContext; frame: Frame; at: number | null;
 }
 
 export function emptyStats(): IngestStats {
@@ -149,7 +151,7 @@ export class Pipeline<E> {
 
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
   async run(groups: readonly (readonly InputFile[])[], sink: IngestSink): Promise<IngestStats> {
-    const sources = groups.map((g, i) => this.#readGroup(g, i, sink));
+    const sources = groups.map((g) => this.#readGroup(g, sink));
     const commitLines = this.#opts.commitLines ?? 50_000;
     const commitMs = this.#opts.commitMs ?? 1000;
     let since = 0;
@@ -201,7 +203,7 @@ export class Pipeline<E> {
     if (it.at !== null && f.stamp !== undefined) {
       // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
       const same = p.send !== undefined || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
-      if (this.#doubles.seen(stream, it.at, same, it.group, it.src.file.kind === 'stream')) {
+      if (this.#doubles.seen(stream, it.at, same, f.framing, it.src.file.kind === 'stream')) {
         this.stats.duplicates++;
         return;
       }
@@ -248,7 +250,7 @@ export class Pipeline<E> {
     return { pos, how: stored.offset === 0 ? 'reading' : 'continuing' };
   }
 
-  async *#readGroup(files: readonly InputFile[], group: number, sink: IngestSink): AsyncGenerator<Item[]> {
+  async *#readGroup(files: readonly InputFile[], sink: IngestSink): AsyncGenerator<Item[]> {
     let lastAt: number | null = null;
     for (const file of files) {
       lastAt = null;
@@ -317,11 +319,13 @@ export class Pipeline<E> {
                 const first = frameLine(parts[0], ctx);
                 const fAt = saneUs(first);
                 if (fAt !== undefined) lastAt = fAt;
-                out.push({ raw: parts[0], lineNo, end, src, group, ctx, frame: first, at: fAt ?? lastAt ?? none });
+                out.push({ raw: parts[0], lineNo, end, src, ctx, frame: first, at: fAt ?? lastAt ?? none });
                 frame = frameLine(parts[1], ctx);
               }
             }
             let at = saneUs(frame);
+            // In a DST fold a local wall time happens twice: the reading that keeps file order wins.
+            if (at !== undefined && frame.local && lastAt !== null && at !== lastAt) at = inOrder(at, lastAt, this.#opts.zone);
             if (at !== undefined) lastAt = at;
             else {
               untimed++;
@@ -345,7 +349,7 @@ export class Pipeline<E> {
               for (const h of held.values()) out.push(h);
               held.clear();
             }
-            const item: Item = { raw, lineNo, end, src, group, ctx, frame, at: at ?? null };
+            const item: Item = { raw, lineNo, end, src, ctx, frame, at: at ?? null };
             if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
               held.set(hk, item);
             } else {
@@ -374,6 +378,15 @@ export class Pipeline<E> {
       }
     }
   }
+}
+
+/** Of a local time's readings (two in a DST fold), the earliest not before the line before it. */
+function inOrder(at: number, prev: number, zone: ZoneResolver): number {
+  const other = zone.otherReading?.(at);
+  if (other === undefined) return at;
+  const floor = prev - FOLD_SLACK_US;
+  const ok = [at, other].filter((u) => u >= floor);
+  return ok.length === 0 ? at : Math.min(...ok);
 }
 
 /** A frame's time, unless it is missing or impossible (then the line takes the time before it). */

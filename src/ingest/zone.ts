@@ -23,6 +23,15 @@ export function zoneResolver(name: string | undefined): ZoneResolver {
       }
       return off;
     },
+    otherReading(us: number): number | undefined {
+      const ms = Math.floor(us / 1000);
+      const off = zone.offset(ms);
+      let other = zone.offset(ms + 6 * HOUR_MS);
+      if (other === off) other = zone.offset(ms - 6 * HOUR_MS);
+      if (other === off) return undefined;
+      const alt = us + (off - other) * 60_000_000;
+      return zone.offset(Math.floor(alt / 1000)) === other ? alt : undefined;
+    },
   };
 }
 

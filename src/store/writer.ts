@@ -51,8 +51,11 @@ export class StoreWriter {
     this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason,
       smtp_code, dsn, remote_ip, too_long, forward_qp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#insNotice = db.prepare('INSERT OR IGNORE INTO notices (host, at_us, level, text) VALUES (?, ?, ?, ?)');
-    this.#insStatus = db.prepare(`INSERT OR IGNORE INTO send_status
-      (host, at_us, local, local_max, remote, remote_max, exitasap) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    // a second cut by a run boundary is written twice: its peak is the larger of the two
+    this.#insStatus = db.prepare(`INSERT INTO send_status
+      (host, at_us, local, local_max, remote, remote_max, exitasap) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (host, at_us) DO UPDATE SET local = max(local, excluded.local), remote = max(remote, excluded.remote),
+        local_max = excluded.local_max, remote_max = excluded.remote_max, exitasap = max(exitasap, excluded.exitasap)`);
     this.#insUnknown = db.prepare('INSERT OR IGNORE INTO unknown_lines (source, line_no, at_us, raw, length) VALUES (?, ?, ?, ?, ?)');
     this.#putState = db.prepare('INSERT INTO state (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json');
     this.#getState = db.prepare('SELECT json FROM state WHERE name = ?').pluck();

@@ -80,15 +80,15 @@ describe('lines logged twice', () => {
   it('the same text within the jitter from another input is taken once; own repeats and older times are kept', () => {
     const m = new Doubles();
     const t = 1_000_000_000;
-    expect(m.seen('send@vm', t, status, 0, false)).toBe(false);
-    expect(m.seen('send@vm', t, status, 0, false)).toBe(false);            // multilog repeated it
-    expect(m.seen('send@vm', t + 2_000, status, 1, false)).toBe(true);     // a second copy, 2 ms off
-    expect(m.seen('send@vm', t - JITTER_US - 1, 'new msg 5', 0, false)).toBe(false); // older, never seen: new
-    expect(m.seen('send@vm', t + JITTER_US + 10, status, 1, false)).toBe(false); // beyond the jitter: new
-    expect(m.seen('smtpd@vm', t, status, 1, false)).toBe(false);           // streams are apart
+    expect(m.seen('send@vm', t, status, 'multilog', false)).toBe(false);
+    expect(m.seen('send@vm', t, status, 'multilog', false)).toBe(false);            // multilog repeated it
+    expect(m.seen('send@vm', t + 2_000, status, 'rfc3164', false)).toBe(true);     // a second copy, 2 ms off
+    expect(m.seen('send@vm', t - JITTER_US - 1, 'new msg 5', 'multilog', false)).toBe(false); // older, never seen: new
+    expect(m.seen('send@vm', t + JITTER_US + 10, status, 'rfc3164', false)).toBe(false); // beyond the jitter: new
+    expect(m.seen('smtpd@vm', t, status, 'rfc3164', false)).toBe(false);           // streams are apart
     const saved = JSON.stringify(m.toJSON());                              // the next run
-    expect(new Doubles(JSON.parse(saved)).seen('send@vm', t + 3_000, status, 0, false)).toBe(false); // a file: its offset decides
-    expect(new Doubles(JSON.parse(saved)).seen('send@vm', t + 3_000, status, 0, true)).toBe(true);   // a restarted pipe: taken once
+    expect(new Doubles(JSON.parse(saved)).seen('send@vm', t + 3_000, status, 'multilog', false)).toBe(false); // a file: its offset decides
+    expect(new Doubles(JSON.parse(saved)).seen('send@vm', t + 3_000, status, 'multilog', true)).toBe(true);   // a restarted pipe: taken once
   });
 
   it('a stream logged twice (multilog dir and splogger copy of smtpd, d1) gives the sessions of one copy', async () => {
