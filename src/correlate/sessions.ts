@@ -99,6 +99,7 @@ export interface Session {
   readonly queued: boolean | null;             // null: cannot tell from the logs
   readonly verdict: string;
   readonly truncated: number;                  // entries dropped by the per-session caps
+  readonly seam?: SeamEvents;                  // begun without its start: its events (not shown)
 }
 
 export interface SessionCorrelatorOptions {
@@ -166,7 +167,12 @@ interface MSession {
   transactions: MTx[]; otherCommands: MOther[]; addons: AddonRecord[];
   queueWrapper: string | null; truncated: number;
   st: ParseState;
+  seam?: SeamEvents;                           // a session begun without its start: its events, for a seam
 }
+
+/** The events of a session that began without tcpserver's line, kept so that older history read
+ *  later can replay them into the session they continue (see stitch.ts). */
+export interface SeamEvents { readonly events: Array<[number, SmtpdEvent]>; complete: boolean }
 
 interface Closing { key: string; deadline: number; s: MSession }
 
@@ -294,6 +300,7 @@ function freeze(s: MSession): Session {
     })),
     otherCommands: s.otherCommands.map((o) => ({ ...o })), addons: s.addons.slice(), queueWrapper: s.queueWrapper,
     queued: v.queued, verdict: v.verdict, truncated: s.truncated,
+    ...(s.seam === undefined ? {} : { seam: s.seam }),
   };
 }
 
@@ -320,6 +327,26 @@ export class SessionCorrelator {
   get openCount(): number { return this.#open.size + this.#closing.size; }
 
   push(time: number, host: string, stream: string, ev: SmtpdEvent): void {
+    this.#push(time, host, stream, ev);
+    // a session begun without its start keeps its events for a seam (capped like its lists)
+    const pid = (ev as { pid?: unknown }).pid;
+    if (typeof pid !== 'number') return;
+    const key = keyOf(host, stream, pid);
+    const s = this.#open.get(key) ?? this.#closing.get(key)?.s;
+    if (s === undefined || s.startSeen) return;
+    s.seam ??= { events: [], complete: true };
+    if (s.seam.events.length < this.#opts.maxItems) s.seam.events.push([time, ev]);
+    else s.seam.complete = false;
+  }
+
+  /** Older history's sessions still open at its seam: the ones a later part may continue. */
+  openAtSeam(): Array<{ host: string; stream: string; pid: number; lastSeen: number }> {
+    const out: Array<{ host: string; stream: string; pid: number; lastSeen: number }> = [];
+    for (const s of this.#open.values()) out.push({ host: s.host, stream: s.stream, pid: s.pid, lastSeen: s.lastSeen });
+    return out;
+  }
+
+  #push(time: number, host: string, stream: string, ev: SmtpdEvent): void {
     this.#stats.events += 1;
     const sk = `${host}\u0000${stream}`;
     const prev = this.#clock.get(sk);
@@ -456,6 +483,7 @@ export class SessionCorrelator {
       if (!old.startSeen && old.tcp === null && !old.dialogue && old.addons.length === 0 && old.rbl === null) {
         old.start = time;                      // nothing learnt yet: keep it
         old.startSeen = true;
+        delete old.seam;
         old.lastSeen = time;
         return old;
       }

@@ -3,7 +3,7 @@
 // segment is part of the present, as if its lines had been read first.
 
 import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
-import { joinSessions, prependToSnapshot, type Session } from '../correlate/sessions.js';
+import { joinSessions, prependToSnapshot, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
 import type { Db } from '../store/db.js';
 import { afterSeam, closeSegment, dropJoined, dropOrphan, dropSession, laterSession } from '../store/stitch.js';
@@ -20,6 +20,29 @@ export interface StitchCounts {
 
 /** How long after a seam a running delivery's result may still come (qmail-remote's timeouts are minutes). */
 const RESULT_HORIZON_US = 24 * 3600 * 1_000_000;
+
+/** A session open in the present's snapshot (still running there). */
+function openInPresent(present: unknown, s: Session): boolean {
+  const open = (present as { open?: Array<{ host: string; stream: string; pid: number; start: number }> } | undefined)?.open ?? [];
+  return open.some((o) => o.host === s.host && o.stream === s.stream && o.pid === s.pid && o.start === s.start);
+}
+
+/**
+ * Before a segment's sessions are closed: each one still open whose later part (begun without
+ * its start, after the seam) kept its events gets them again, in order, so the dialogue reads as
+ * in one pass. Returns the keys of the later parts, whose rows go in the same commit.
+ */
+export function replaySeams(db: Db, w: StoreWriter, sessions: SessionCorrelator): string[] {
+  const present = w.getState<unknown>('sessions');
+  const out: string[] = [];
+  for (const o of sessions.openAtSeam()) {
+    const later = laterSession(db, { host: o.host, stream: o.stream, pid: o.pid } as Session, o.lastSeen);
+    if (later === undefined || later.session.seam?.complete !== true || openInPresent(present, later.session)) continue;
+    for (const [time, ev] of later.session.seam.events) sessions.push(time, o.host, o.stream, ev);
+    out.push(later.key);
+  }
+  return out;
+}
 
 export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {
   const n: StitchCounts = { messages: 0, sessions: 0, deliveries: 0, links: 0, lost: 0 };
@@ -56,7 +79,7 @@ export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correl
   for (const s of written) {
     if (!s.open || s.endSeen) continue;
     const later = laterSession(db, s, s.lastSeen);
-    if (later === undefined) continue;
+    if (later === undefined) continue; // replayed already (replaySeams), or nothing continues it
     const joined = joinSessions(s, later.session);
     const key = sessionKey(joined);
     dropSession(db, later.key, key);

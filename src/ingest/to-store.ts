@@ -18,7 +18,8 @@ import type { Db } from '../store/db.js';
 import { linkWindow } from './link-window.js';
 import { lockStore } from '../store/lock.js';
 import { loadOpenTimelines } from '../store/open.js';
-import { stitchSegment, type StitchCounts } from './stitch-segment.js';
+import { dropSession } from '../store/stitch.js';
+import { replaySeams, stitchSegment, type StitchCounts } from './stitch-segment.js';
 import { StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
@@ -205,6 +206,10 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
         }
         log.debug({ lines: p.stats.lines, open: p.correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
       }
+      // The end of an older segment: its open sessions first take the events of their later part.
+      const seamEnd = b.final && seg !== 0 && opts.signal?.aborted !== true;
+      const replayed = seamEnd ? replaySeams(db, w, sessions) : [];
+      stitched.sessions += replayed.length;
       // At the end, sessions that saw their `end` are final; those still open are stored as
       // such and the snapshot carries them on to the next run.
       const closed = b.final ? [...sessions.drain(), ...sessions.flushClosing()] : sessions.drain();
@@ -214,9 +219,10 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       const all = b.final ? [...closed, ...sessions.flushOpen()] : closed; // after the snapshot
       written += all.length;
       w.transaction(() => {
+        for (const key of replayed) dropSession(db, key, undefined);
         applyBatch(w, { output: b.output, notices: b.notices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
         linkWindow(db, w, all, b.output.timelines);
-        if (b.final && seg !== 0 && opts.signal?.aborted !== true) {
+        if (seamEnd) {
           const s = stitchSegment(db, w, seg, p.correlator, all);
           for (const k of Object.keys(s) as Array<keyof StitchCounts>) stitched[k] += s[k];
         }

@@ -64,8 +64,9 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
     ${c.length === 0 ? '' : 'WHERE ' + c.join(' AND ')} ORDER BY s.start_us ${order}, s.id ${order}${limit}`);
   const links = db.prepare('SELECT message_key AS id, link, qp FROM session_links WHERE session_key = ? ORDER BY data_index, message_key');
   for (const r of rows.iterate(...args) as IterableIterator<Row>) {
+    const { seam: _kept, ...session } = JSON.parse(r.detail) as Session; // the store's own, for seams
     yield { id: r.key, started: isoFromMicros(r.start_us), ended: r.end_us === null ? null : isoFromMicros(r.end_us),
-      session: JSON.parse(r.detail) as Session, messages: links.all(r.key) as SessionMessageLink[] };
+      session, messages: links.all(r.key) as SessionMessageLink[] };
   }
 }
 

@@ -68,9 +68,10 @@ export function laterSession(db: Db, s: Session, seam: number): { session: Sessi
   return later.startSeen ? undefined : { session: later, key: r.key };
 }
 
-export function dropSession(db: Db, key: string, into: string): void {
+/** A later session folded into an older one: its row goes, its links go to `into` (or are made again). */
+export function dropSession(db: Db, key: string, into: string | undefined): void {
   db.prepare('DELETE FROM session_rcpts WHERE session_id = (SELECT id FROM sessions WHERE key = ?)').run(key);
   db.prepare('DELETE FROM sessions WHERE key = ?').run(key);
-  db.prepare('UPDATE OR IGNORE session_links SET session_key = ? WHERE session_key = ?').run(into, key);
+  if (into !== undefined) db.prepare('UPDATE OR IGNORE session_links SET session_key = ? WHERE session_key = ?').run(into, key);
   db.prepare('DELETE FROM session_links WHERE session_key = ?').run(key);
 }
