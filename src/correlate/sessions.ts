@@ -517,7 +517,25 @@ export class SessionCorrelator {
     this.#done.push(this.#close(c.s));
   }
 
+  /**
+   * The sessions in progress as they stand, without closing them: a live commit stores them so
+   * queries and links see a connection while it lasts (the final version replaces them by key).
+   * Open ones only once tcpserver's start was seen: before that their start may still move.
+   */
+  peek(): Session[] {
+    const out: Session[] = [];
+    for (const c of this.#closing.values()) out.push(this.#settle(structuredClone(c.s)));
+    for (const s of this.#open.values()) if (s.startSeen) out.push(this.#settle(structuredClone(s)));
+    return out;
+  }
+
   #close(s: MSession): Session {
+    this.#stats.closed += 1;
+    return this.#settle(s);
+  }
+
+  /** What closing makes of a session: a pending line completed, a DATA cut short marked. */
+  #settle(s: MSession): Session {
     const st = s.st;
     if (st.inBuf !== null) this.#completeIn(s, s.lastSeen, st.inBuf, st.inBytes, '', true);
     st.inBuf = null;
@@ -530,7 +548,6 @@ export class SessionCorrelator {
       }
     }
     if (t !== undefined && t.endedBy === null) t.endedBy = 'close';
-    this.#stats.closed += 1;
     return freeze(s);
   }
 

@@ -325,7 +325,7 @@ export class Pipeline<E> {
             }
             let at = saneUs(frame);
             // In a DST fold a local wall time happens twice: the reading that keeps file order wins.
-            if (at !== undefined && frame.local && lastAt !== null && at !== lastAt) at = inOrder(at, lastAt, this.#opts.zone);
+            if (at !== undefined && frame.local) at = inOrder(at, lastAt, this.#opts.zone);
             if (at !== undefined) lastAt = at;
             else {
               untimed++;
@@ -381,10 +381,10 @@ export class Pipeline<E> {
 }
 
 /** Of a local time's readings (two in a DST fold), the earliest not before the line before it. */
-function inOrder(at: number, prev: number, zone: ZoneResolver): number {
+function inOrder(at: number, prev: number | null, zone: ZoneResolver): number {
   const other = zone.otherReading?.(at);
   if (other === undefined) return at;
-  const floor = prev - FOLD_SLACK_US;
+  const floor = prev === null ? -Infinity : prev - FOLD_SLACK_US;
   const ok = [at, other].filter((u) => u >= floor);
   return ok.length === 0 ? at : Math.min(...ok);
 }

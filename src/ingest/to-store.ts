@@ -20,7 +20,7 @@ import { lockStore } from '../store/lock.js';
 import { loadOpenTimelines } from '../store/open.js';
 import { dropSession } from '../store/stitch.js';
 import { replaySeams, stitchSegment, type StitchCounts } from './stitch-segment.js';
-import { StoreWriter } from '../store/writer.js';
+import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
 import { emptyStats, Pipeline, type FileHow, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
@@ -181,7 +181,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
   }, correlator, w.getState<ReaderState>(stateName('reader', seg)));
-  let written = 0;
+  const written = new Set<string>();
   const log = opts.log;
   const sink: IngestSink = {
     position: (fp) => w.position(fp),
@@ -216,8 +216,10 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), b.correlator],
         [stateName('reader', seg), b.reader],
         [stateName('sessions', seg), structuredClone(sessions.snapshot())]]; // a copy: flushOpen() below closes the live ones
-      const all = b.final ? [...closed, ...sessions.flushOpen()] : closed; // after the snapshot
-      written += all.length;
+      // after the snapshot: at the end the open ones are closed; before it they are stored as
+      // they stand (a live pipe shows and links a connection while it lasts)
+      const all = b.final ? [...closed, ...sessions.flushOpen()] : [...closed, ...sessions.peek()];
+      for (const x of all) written.add(sessionKey(x));
       w.transaction(() => {
         for (const key of replayed) dropSession(db, key, undefined);
         applyBatch(w, { output: b.output, notices: b.notices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
@@ -231,5 +233,5 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
     },
   };
   const stats = await p.run(pass.groups, sink);
-  return { stats, touched: p.correlator.stats.messagesOpened, sessions: written };
+  return { stats, touched: p.correlator.stats.messagesOpened, sessions: written.size };
 }
