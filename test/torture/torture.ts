@@ -1,0 +1,165 @@
+// Kills and signals at random moments of `qtrace ingest` over the lab logs, then the store must
+// equal a clean run's, as a user sees it. `npm run torture [-- --trials N --seed S]`; the test
+// suite runs a few trials of it (test/store/torture.test.ts).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandInputs } from '../../src/ingest/inputs.js';
+import { ingestToStore } from '../../src/ingest/to-store.js';
+import { openDb } from '../../src/store/db.js';
+import { BIN } from '../helpers/cli.js';
+import { LAB } from '../helpers/lab.js';
+import { storeView, viewDiff, type StoreView } from '../helpers/store-view.js';
+
+export interface Scenario {
+  readonly name: string;
+  /** Successive ingest runs, each a list of inputs (older history may come after newer). */
+  readonly runs: readonly (readonly string[])[];
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'b1: send, smtpd, smtpdr', runs: [[join(LAB, 'b1-scenarios', 'logs')]] },
+  { name: 'd1: syslog copies and multilog dirs', runs: [[join(LAB, 'd1-syslog-restart', 'logs', 'maillog'),
+    join(LAB, 'd1-syslog-restart', 'logs', 'smtpd'), join(LAB, 'd1-syslog-restart', 'logs', 'smtpdr')]] },
+  { name: 'volume send: current first, then the rotated files', runs: [[join(LAB, 'volume', 'logs', 'send', 'current.gz')],
+    [join(LAB, 'volume', 'logs', 'send')]] },
+  { name: 'volume smtpdr, then send', runs: [[join(LAB, 'volume', 'logs', 'smtpdr')], [join(LAB, 'volume', 'logs', 'send')]] },
+];
+
+const SIGNALS = ['SIGKILL', 'SIGINT', 'SIGTERM'] as const;
+export type Sig = (typeof SIGNALS)[number];
+
+export interface TrialResult {
+  readonly scenario: string;
+  readonly kills: Record<Sig, number>;
+  readonly runs: number;
+  readonly equal: boolean;
+  readonly diff?: string;
+}
+
+/** A small, seedable PRNG (mulberry32): a failing trial can be run again. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const cleanViews = new Map<string, { view: string; ms: number[] }>();
+
+/** The store a clean run of the scenario gives (computed once), and how long each of its runs took. */
+export async function cleanView(s: Scenario): Promise<{ view: string; ms: number[] }> {
+  const have = cleanViews.get(s.name);
+  if (have !== undefined) return have;
+  const dir = mkdtempSync(join(tmpdir(), 'qtrace-torture-clean-'));
+  const ms: number[] = [];
+  for (const r of s.runs) {
+    const t = Date.now();
+    const code = await ingest(join(dir, 'q.db'), r, undefined, 0);
+    if (code.signal !== null || code.code !== 0) throw new Error(`clean run failed: ${code.stderr}`);
+    ms.push(Date.now() - t);
+  }
+  const db = openDb(join(dir, 'q.db'), { readonly: true, mustExist: true });
+  const view = JSON.stringify(storeView(db));
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  const out = { view, ms };
+  cleanViews.set(s.name, out);
+  return out;
+}
+
+function ingest(db: string, inputs: readonly string[], sig: Sig | undefined, afterMs: number):
+  Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, 'ingest', '--wait', '--db', db, '--host', 'vm', ...inputs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = sig === undefined ? undefined : setTimeout(() => c.kill(sig), afterMs);
+    c.on('close', (code, signal) => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+/** One trial: each run of the scenario is killed at random moments until one finishes, then the store is compared. */
+export async function trial(s: Scenario, random: () => number, maxKillsPerRun = 3): Promise<TrialResult> {
+  const clean = await cleanView(s);
+  const dir = mkdtempSync(join(tmpdir(), 'qtrace-torture-'));
+  const db = join(dir, 'q.db');
+  const kills: Record<Sig, number> = { SIGKILL: 0, SIGINT: 0, SIGTERM: 0 };
+  let runs = 0;
+  try {
+    for (let i = 0; i < s.runs.length; i++) {
+      for (let attempt = 0; ; attempt++) {
+        const killing = attempt < maxKillsPerRun && random() < 0.75;
+        const sig = killing ? SIGNALS[Math.floor(random() * SIGNALS.length)]! : undefined;
+        // node's start-up takes ~150 ms: aim across the whole run, a little past its end
+        const after = Math.floor(random() * (clean.ms[i]! * 1.1));
+        const r = await ingest(db, s.runs[i]!, sig, after);
+        runs++;
+        const stopped = r.signal !== null || /stopped by SIG/.test(r.stderr);
+        if (stopped && sig !== undefined) kills[sig]++;
+        if (r.signal === null && r.code !== 0) throw new Error(`ingest failed (exit ${r.code}): ${r.stderr.trim()}`);
+        if (!stopped) break;
+      }
+    }
+    // a last run over everything adds nothing
+    const d = openDb(db);
+    await ingestToStore(d, expandInputs(s.runs.flat(), 'stdin'), { host: 'vm' });
+    const v = storeView(d);
+    d.close();
+    const equal = JSON.stringify(v) === clean.view;
+    if (equal) rmSync(dir, { recursive: true, force: true });
+    return { scenario: s.name, kills, runs, equal,
+      ...(equal ? {} : { diff: `store ${db} (${JSON.stringify(kills)}) differs from a clean run:\n${viewDiff(v, JSON.parse(clean.view) as StoreView)}` }) };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string, dflt: number): number => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : dflt;
+  };
+  const trials = opt('trials', 200);
+  const seed = opt('seed', Date.now() % 1_000_000);
+  const parallel = opt('parallel', 2);
+  const random = rng(seed);
+  const t0 = Date.now();
+  process.stdout.write(`qtrace torture: ${trials} trials, seed ${seed}\n`);
+  for (const s of SCENARIOS) await cleanView(s);
+  const totals: Record<string, { trials: number; kills: Record<Sig, number>; runs: number; bad: number }> = {};
+  let next = 0;
+  let bad = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const n = next++;
+      if (n >= trials) return;
+      const s = SCENARIOS[n % SCENARIOS.length]!;
+      const r = await trial(s, random);
+      const t = (totals[s.name] ??= { trials: 0, kills: { SIGKILL: 0, SIGINT: 0, SIGTERM: 0 }, runs: 0, bad: 0 });
+      t.trials++; t.runs += r.runs;
+      for (const k of SIGNALS) t.kills[k] += r.kills[k];
+      if (!r.equal) { t.bad++; bad++; process.stdout.write(`  trial ${n}: ${r.diff}\n`); }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  for (const [name, t] of Object.entries(totals)) {
+    process.stdout.write(`  ${name}: ${t.trials} trials, ${t.runs} ingest runs, killed ${t.kills.SIGKILL}× SIGKILL, ` +
+      `${t.kills.SIGINT}× SIGINT, ${t.kills.SIGTERM}× SIGTERM; ${t.trials - t.bad} equal to a clean run, ${t.bad} not\n`);
+  }
+  process.stdout.write(`${trials - bad} passed, ${bad} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  process.exitCode = bad === 0 ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && /torture\.js$/.test(process.argv[1])) void main();
