@@ -104,10 +104,10 @@ function plan(w: StoreWriter, groups: readonly (readonly InputFile[])[], host: s
       const stored = f.fingerprint === undefined ? undefined : w.position(f.fingerprint);
       let s: number;
       if (stored !== undefined) s = open.includes(stored.segment) ? stored.segment : 0;
+      else if (seg > 0) s = seg; // a group's new files after older history are more of it
       else if (f.kind !== 'stream' && f.firstUs !== undefined && front.size > 0 &&
-        f.firstUs < (front.get(f.syslogHost ?? host) ?? Infinity) - SEAM_SLACK_US) {
-        s = seg > 0 ? seg : fresh; // a dir's older files after one of an unfinished segment continue it
-      } else s = 0;
+        f.firstUs < (front.get(f.syslogHost ?? host) ?? Infinity) - SEAM_SLACK_US) s = fresh;
+      else s = 0;
       if (s !== seg && cur.length > 0) { add(seg, cur); cur = []; }
       seg = s;
       cur.push(f);

@@ -7,6 +7,7 @@ import type { SessionLink } from '../correlate/link-sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Db } from './db.js';
+import { idToSql } from './ids.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
@@ -101,7 +102,7 @@ export class StoreWriter {
       const base = t.key;
       for (let n = 1; ; n++) {
         if (n > 1) t.key = `${base}#${n}`;
-        const r = this.#insMsg.run(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
+        const r = this.#insMsg.run(t.key, t.host, idToSql(t.msg), t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
           t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce), this.#segment);
         if (r.changes === 1) {
           id = Number(r.lastInsertRowid);

@@ -236,6 +236,21 @@ describe('identity', () => {
     expect(ids.some((k) => /#\d+$/.test(k))).toBe(true);
   });
 
+  it('message ids beyond 2^53 (64-bit inodes) stay exact and apart, in the store and in views', async () => {
+    const lines = linesOf(SEND).slice(0, 8); // status, then msg 1442657 from new to end
+    const big = ['9007199254740993', '9007199254740992', '18446744073709551615'];
+    const f = join(tmp(), 'big.log');
+    writeFileSync(f, big.flatMap((id, i) => lines.map((l) => shift(l, i * 1000).replace(/msg 1442657/, `msg ${id}`))).join('\n') + '\n');
+    const { db } = tempDb();
+    await ingestPaths(db, [f]);
+    const v = storeView(db);
+    const ids = v.timelines.map((t) => (t as { msg: number | string }).msg);
+    expect(ids.sort()).toEqual([...big].sort());
+    expect(v.timelines.every((t) => (t as { ended: string | null }).ended !== null)).toBe(true);
+    const again = await ingestPaths(db, [f]);
+    expect(again.lines).toBe(0);
+  });
+
   it('an id reused within milliseconds across two files of one stream, in one run: both messages, both ended', async () => {
     const lines = linesOf(SEND);
     const block = lines.slice(1, 8); // new msg 1442657 … end msg 1442657, status lines between
