@@ -218,6 +218,14 @@ describe('files as they are on a live server', () => {
 });
 
 describe('identity', () => {
+  it('a file named twice in one command (its dir and itself) is read once', async () => {
+    const send = join(LAB, 'volume', 'logs', 'send');
+    const { db } = tempDb();
+    const r = await ingestPaths(db, [join(send, 'current.gz'), send]);
+    expect(viewDiff(storeView(db), await oneShot([send]))).toBe('');
+    expect(r.files).toBe(readdirSync(send).filter((n) => n.endsWith('.gz')).length);
+  }, 60_000);
+
   it('second-resolution stamps: ids qmail reuses within one second stay separate messages (d1 without splogger stamps)', async () => {
     const maillog = join(LAB, 'd1-syslog-restart', 'logs', 'maillog');
     const dir = tmp();
