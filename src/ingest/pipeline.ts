@@ -58,10 +58,12 @@ export interface PipelineOptions<E> {
 export interface FilePosition {
   readonly fingerprint: string;
   readonly path: string;
+  readonly stream: string;
   readonly dev: number;
   readonly ino: number;
   offset: number;
   lines: number;
+  lastUs: number | null;
   readonly size: number | null;
   complete: boolean;
   readonly segment: number;
@@ -191,6 +193,7 @@ export class Pipeline<E> {
     if (pos !== undefined) {
       pos.offset = it.end;
       pos.lines = it.lineNo;
+      if (it.at !== null) pos.lastUs = it.at;
       this.#moved.add(pos);
     }
     const f = it.frame;
@@ -239,10 +242,10 @@ export class Pipeline<E> {
   /** Where a file starts: its stored position, or the beginning. */
   #start(file: InputFile, fingerprint: string, sink: IngestSink): { pos: FilePosition; how: FileHow } {
     const stored = sink.position(fingerprint);
-    const fresh = (): FilePosition => ({ fingerprint, path: file.path, dev: file.dev, ino: file.ino, offset: 0, lines: 0,
+    const fresh = (): FilePosition => ({ fingerprint, path: file.path, stream: file.stream, dev: file.dev, ino: file.ino, offset: 0, lines: 0, lastUs: null,
       size: file.kind === 'stream' ? null : file.size, complete: false, segment: this.#opts.segment ?? 0 });
     if (stored === undefined) return { pos: fresh(), how: 'reading' };
-    const pos: FilePosition = { ...stored, path: file.path, dev: file.dev, ino: file.ino,
+    const pos: FilePosition = { ...stored, path: file.path, stream: file.stream, dev: file.dev, ino: file.ino,
       size: file.kind === 'stream' ? null : file.size };
     if (stored.complete || (file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };
     // a plain file shorter than what was read of it was replaced (or truncated): start over
