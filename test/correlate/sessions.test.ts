@@ -1,7 +1,6 @@
 // The session state machine and the session ↔ message linker, on the lab's real b1 logs (checked
 // against sessions.json and ground-truth.json) and on small synthetic dialogues for the edges.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
@@ -9,9 +8,8 @@ import { SessionCorrelator } from '../../src/correlate/sessions.js';
 import type { Session } from '../../src/correlate/sessions.js';
 import { linkSessions, sendersMatch, toSessionLite } from '../../src/correlate/link-sessions.js';
 import type { MessageLite, SessionLink, SessionLite } from '../../src/correlate/link-sessions.js';
+import { labText } from '../helpers/lab.js';
 
-const LAB = new URL('../../../shared/qmail/lab/', import.meta.url);
-const labText = (rel: string): string => readFileSync(new URL(rel, LAB), 'utf8');
 
 /** TAI64N label → unix µs (BigInt for the 64-bit seconds). */
 function tai64nMicros(label: string): number {
@@ -191,7 +189,7 @@ describe('b1 sessions', () => {
 
 describe('d1: the syslog copies give the same sessions as the multilog copies', () => {
   it('verdicts, qps and body sizes agree line for line', () => {
-    const fromSyslog = run(merge(maillog('d1-syslog-restart/logs/maillog')));
+    const fromSyslog = run(merge(maillog('d1-syslog-restart/logs/maillog.gz')));
     const dirs = ['d1-syslog-restart/logs/smtpd/current', 'd1-syslog-restart/logs/smtpdr/current'];
     const fromMultilog = run(merge(multilog(dirs[0] ?? '', 'smtpd'), multilog(dirs[1] ?? '', 'smtpdr')));
     const summary = (ss: Session[]) => ss.map((s) => [s.stream, s.pid, s.client.port, s.verdict,
@@ -295,8 +293,8 @@ describe('linkSessions on d1 (20 parallel clients, restarts, syslog) and d2: no 
   const cases: readonly { batch: string; lines: Line[]; messages: MessageLite[] }[] = [
     {
       batch: 'd1-syslog-restart',
-      lines: merge(maillog('d1-syslog-restart/logs/maillog')),
-      messages: labText('d1-syslog-restart/logs/maillog').split('\n').flatMap((l) => {
+      lines: merge(maillog('d1-syslog-restart/logs/maillog.gz')),
+      messages: labText('d1-syslog-restart/logs/maillog.gz').split('\n').flatMap((l) => {
         const m = / qmail: (\d+)\.(\d{6}) (.*)$/.exec(l);
         const i = m === null ? null : INFO.exec(m[3] ?? '');
         if (m === null || i === null) return [];

@@ -161,7 +161,7 @@ describe('qtrace ingest', () => {
 
   it('--verbose logs through pino-pretty what qtrace noticed: the qmail-send restarts of d1', () => {
     const db = join(tmp(), 'q.db');
-    const r = qtrace(['ingest', '-v', '--db', db, join(LAB, 'd1-syslog-restart', 'logs', 'maillog')]);
+    const r = qtrace(['ingest', '-v', '--db', db, join(LAB, 'd1-syslog-restart', 'logs', 'maillog.gz')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/INFO.*reading .*maillog/);
     expect(r.stderr.match(/WARN.*qmail-send run \d begins \(status: exiting\)/g)?.length).toBe(3);

@@ -353,7 +353,7 @@ describe('sessions against the ground truth', () => {
   });
 
   describe('d1-syslog-restart (one syslog file: qmail, smtpd and smtpdr through splogger)', () => {
-    for (const file of ['maillog', 'maillog.rfc3339', 'maillog.rfc5424']) {
+    for (const file of ['maillog.gz', 'maillog.rfc3339.gz', 'maillog.rfc5424.gz']) {
       it(`${file}: exact on 2526, inferred precision 1 on 2525, d1-007 (555 at MAIL) queued nothing`, async () => {
         const b = await ingest('d1-syslog-restart', [file]);
         try {
