@@ -77,7 +77,7 @@ describe('b1 sessions', () => {
       if (name.startsWith('rblsmtpd-127.0.0.3')) return 'rblsmtpd 451';
       if (name.startsWith('tcprules-deny')) return 'tcprules deny';
       // port 2525 logs no dialogue: only tcpserver's exit status is known there
-      if (port === 2525) return name.startsWith('client-drops') ? 'smtpd exit 1 (no dialogue logged)' : 'ended (no dialogue logged)';
+      if (port === 2525) return name.startsWith('client-drops') ? 'smtpd exit 1 (no dialogue logged)' : 'unknown (no dialogue logged)';
       if (name.startsWith('client-drops-in-DATA')) return 'dropped during DATA';
       return 'quit before DATA';                           // quit-without-DATA, odd-commands
     };
@@ -198,7 +198,7 @@ describe('d1: the syslog copies give the same sessions as the multilog copies', 
     expect(fromSyslog.length).toBeGreaterThan(90);
     expect(summary(fromSyslog)).toEqual(summary(fromMultilog));
     // d1-007 (900-character sender, 555 at MAIL) went to the plain port: only tcpserver saw it
-    expect(fromSyslog.find((s) => s.client.port === 47247)?.verdict).toBe('ended (no dialogue logged)');
+    expect(fromSyslog.find((s) => s.client.port === 47247)?.verdict).toBe('unknown (no dialogue logged)');
   });
 });
 
