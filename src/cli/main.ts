@@ -8,6 +8,7 @@ import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { ingestCommand } from './ingest-command.js';
 import { messagesCommand } from './messages-command.js';
+import { noticesCommand } from './notices-command.js';
 import { ClosedPipe } from './output.js';
 import { showCommand } from './show-command.js';
 import { sessionsCommand } from './sessions-command.js';
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(showCommand)
       .command(messagesCommand)
       .command(sessionsCommand)
+      .command(noticesCommand)
       .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
       .demandCommand(1, 'name a command (see --help)')

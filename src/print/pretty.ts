@@ -76,7 +76,11 @@ export function prettyTimeline(t: TimelineView, s: Style): string {
     let prev = t.queued ?? t.first_seen;
     let prevRun: number | undefined;
     for (const d of t.deliveries) {
-      if (prevRun !== undefined && d.run !== prevRun) out.push(`    ${paint(s, 'magenta', '-- qmail-send restarted here --')}`);
+      // delivery ids start again with each qmail-send run: a new run between two attempts is a restart
+      if (prevRun !== undefined && d.run > prevRun) {
+        const n = d.run - prevRun;
+        out.push(`    ${paint(s, 'magenta', `-- qmail-send restarted here${n > 1 ? ` (${n} times)` : ''} --`)}`);
+      }
       prevRun = d.run;
       const res = d.result === null ? paint(s, 'cyan', 'in progress') : paint(s, RESULT_COLOR[d.result], d.result);
       const took = d.started !== null && d.finished !== null
