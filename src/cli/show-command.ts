@@ -23,7 +23,7 @@ const RX_KEY = /^.+:\d+:\d+(#\d+)?$/;
 function target(id: string): Target {
   if (/^\d+$/.test(id) && Number.isSafeInteger(Number(id))) return { msg: Number(id) };
   if (RX_KEY.test(id)) return { key: id };
-  throw new QtraceError('USAGE', `show: '${escapeTerminal(id)}' is neither a message id (1442037) nor a key as printed (vm:1795629138167307:1442037)`,
+  throw new QtraceError('USAGE', `show: '${id}' is neither a message id (1442037) nor a key as printed (vm:1795629138167307:1442037)`,
     'or use --qp N, --session PID');
 }
 

@@ -28,8 +28,13 @@ function duration(sec: number): string {
   return `${(sec / 3600).toFixed(1)} h`;
 }
 
-/** A report on one line, escaped; qmail-local's `did F+W+P` said in words. */
+/** A report on one line, escaped for the terminal. */
 export function oneLine(reason: string): string {
+  return esc(reasonLine(reason));
+}
+
+/** A report on one line (not escaped); qmail-local's `did F+W+P` said in words. */
+export function reasonLine(reason: string): string {
   const did = /^did (\d+)\+(\d+)\+(\d+)(?:\nqp (\d+))?/.exec(reason);
   if (did !== null) {
     const parts: string[] = [];
@@ -38,7 +43,7 @@ export function oneLine(reason: string): string {
     if (did[3] !== '0') parts.push(`${did[3]} program`);
     return `delivered to ${parts.join(', ') || 'nothing'}`;
   }
-  return esc(reason.replace(/\n+/g, ' / '));
+  return reason.replace(/\n+/g, ' / ');
 }
 
 export function prettyTimeline(t: TimelineView, s: Style): string {

@@ -29,12 +29,20 @@ export function messageSessionLines(v: MessageSessionView, s: Style): string[] {
  */
 export function sessionSummary(v: SessionView, s: Style): string {
   const x = v.session;
-  const color = x.refused === true ? RED : x.queued === true ? GREEN : YELLOW;
-  const verdict = paint(s, color, esc(x.verdict));
-  const msgs = v.messages.length === 0 ? '' : `  ${v.messages.length} message${v.messages.length > 1 ? 's' : ''}`;
+  const queued = x.queued === true || v.messages.length > 0;
+  const color = x.refused === true ? RED : queued ? GREEN : YELLOW;
+  const verdict = paint(s, color, verdictOf(v).padEnd(28));
+  const msgs = (v.messages.length === 0 ? '' : `${v.messages.length} message${v.messages.length > 1 ? 's' : ''}`).padEnd(11);
   const addr = `${esc(x.client.ip ?? '?')}${x.client.port === null ? '' : ':' + x.client.port}`;
-  const host = x.client.host === null || x.client.host === '' ? '' : `  ${esc(x.client.host)}`;
-  return `${when(v.started, s)}  ${String(x.pid).padStart(7)}  ${addr.padEnd(21)} ${esc(x.stream).padEnd(7)} ${verdict}${msgs}${host}\n`;
+  const host = x.client.host === null || x.client.host === '' ? '' : esc(x.client.host);
+  return `${when(v.started, s)}  ${String(x.pid).padStart(7)}  ${addr.padEnd(21)} ${esc(x.stream).padEnd(7)} ${verdict} ${msgs} ${host}`.trimEnd() + '\n';
+}
+
+/** The session's verdict; one with no dialogue logged that a message was linked to did queue it. */
+function verdictOf(v: SessionView): string {
+  const x = v.session;
+  if (x.queued !== true && v.messages.length > 0) return `queued (${v.messages.every((m) => m.link === 'exact') ? 'exact' : 'inferred'} link)`;
+  return esc(x.verdict);
 }
 
 export function prettySession(v: SessionView, s: Style): string {
@@ -73,7 +81,7 @@ export function prettySession(v: SessionView, s: Style): string {
   if (!x.dialogue && x.tcp !== 'deny' && x.rbl === null) {
     out.push(paint(s, DIM, '  (no SMTP dialogue in this log: run qmail-smtpd under recordio to see it)'));
   }
-  out.push(`  verdict  ${esc(x.verdict)}${x.refused === true ? '  (refused)' : ''}`);
+  out.push(`  verdict  ${verdictOf(v)}${x.refused === true ? '  (refused)' : ''}`);
   for (const m of v.messages) out.push(`  queued   ${esc(m.id)}  ${paint(s, DIM, `[${m.link} link${m.qp === null ? '' : `, qp ${m.qp}`}]`)}`);
   return out.join('\n') + '\n';
 }
