@@ -31,7 +31,7 @@ export function sessionSummary(v: SessionView, s: Style): string {
   const x = v.session;
   const queued = x.queued === true || v.messages.length > 0;
   const color = x.refused === true ? RED : queued ? GREEN : YELLOW;
-  const verdict = paint(s, color, verdictOf(v).padEnd(28));
+  const verdict = paint(s, color, verdictOf(v).padEnd(34));
   const msgs = (v.messages.length === 0 ? '' : `${v.messages.length} message${v.messages.length > 1 ? 's' : ''}`).padEnd(11);
   const addr = `${esc(x.client.ip ?? '?')}${x.client.port === null ? '' : ':' + x.client.port}`;
   const host = x.client.host === null || x.client.host === '' ? '' : esc(x.client.host);
