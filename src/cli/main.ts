@@ -32,7 +32,7 @@ function evidenceFor(flag: string | undefined) {
 
 /** One line on stderr, whatever the message held (yargs' are multi-line; paths and values are the user's). */
 function fail(message: string, hint?: string): void {
-  const line = (x: string): string => escapeTerminal(x.trim().replace(/\s*\n\s*/g, '; '));
+  const line = (x: string): string => escapeTerminal(x.trim().replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; '));
   process.stderr.write(`qtrace: ${line(message)}${hint === undefined ? '' : ` (${line(hint)})`}\n`);
   process.exitCode = 2;
 }

@@ -11,7 +11,8 @@ const RX_STAMP = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d
 /** --tz: an IANA name (or UTC / system); anything else is a usage error, not `Invalid DateTime` rows. */
 export function checkZone(tz: string): string {
   if (tz === 'system' || /^utc$/i.test(tz) || IANAZone.isValidZone(tz)) return tz;
-  throw new QtraceError('USAGE', `--tz: unknown time zone '${tz}'`, 'use an IANA name such as Europe/Berlin or UTC');
+  // no hint argument: yargs passes errors thrown in a coerce on with their message only
+  throw new QtraceError('USAGE', `--tz: unknown time zone '${tz}' (use an IANA name such as Europe/Berlin or UTC)`);
 }
 
 function offsetZone(o: string): FixedOffsetZone {

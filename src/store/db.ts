@@ -91,6 +91,10 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
     db.close();
     if (e instanceof QtraceError) throw e;
     const msg = (e as Error).message;
+    if (/readonly database|unable to open/i.test(msg)) {
+      throw new QtraceError('DB_ACCESS', `cannot open database ${path}: permission denied (SQLite must write ${path}-wal and -shm ` +
+        `beside it, in ${dirname(resolve(path))})`);
+    }
     if (/not a database|file is encrypted/i.test(msg)) throw new QtraceError('NOT_SQLITE', `${path} is not an SQLite database (nor a qtrace store)`, 'pass another --db');
     throw new QtraceError('DB_CORRUPT', `${path} is not a usable qtrace database: ${msg}`);
   }
