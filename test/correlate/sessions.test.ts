@@ -534,3 +534,57 @@ describe('session state machine edges', () => {
     expect(c.drain().map((s) => [s.pid, s.open])).toEqual([[3, true], [4, true], [5, true]]);
   });
 });
+
+describe('refused or not (Session.refused): only where the logs show a refusal', () => {
+  it('the no-mail sessions of b1: rblsmtpd and tcprules deny refused, the rest not; plain-port sessions never', () => {
+    for (const t of truthSessions) {
+      const s = byPort(t.client_port)[0] as Session;
+      expect(s.refused, t.session).toBe(/^(rblsmtpd|tcprules-deny)-/.test(t.session));
+    }
+    for (const s of b1.filter((x) => !x.dialogue && x.rbl === null && x.tcp !== 'deny')) {
+      expect(s.refused).toBe(false);
+      expect(s.verdict).toMatch(/\(no dialogue logged\)$/);
+    }
+    expect(b1.filter((s) => s.queued === true).every((s) => !s.refused)).toBe(true);
+  });
+
+  const mail = ['$P > 220 mx\r ', '$P < HELO c\r ', '$P > 250 mx\r ', '$P < MAIL FROM:<a@b>\r '];
+  it('an SMTP 4xx/5xx after which nothing was queued is a refusal; a quit, a drop or a timeout is not', () => {
+    const rcpt553 = feed([...mail, '$P > 250 ok\r ', '$P < RCPT TO:<y@elsewhere>\r ',
+      "$P > 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\r ", '$P < QUIT\r ', '$P > 221 mx\r '])[0]!;
+    expect([rcpt553.verdict, rcpt553.refused, rcpt553.queued]).toEqual(['rcpthosts', true, false]);
+    const mail553 = feed([...mail, '$P > 553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)\r ', '$P < QUIT\r '])[0]!;
+    expect([mail553.verdict, mail553.refused]).toEqual(['badmailfrom', true]);
+    const partly = feed([...mail, '$P > 250 ok\r ', '$P < RCPT TO:<y@elsewhere>\r ', '$P > 553 no\r ', '$P < RCPT TO:<x@mx>\r ',
+      '$P > 250 ok\r ', '$P < DATA\r ', '$P > 354 go ahead\r ', '$P < .\r ', '$P > 250 ok 1000 qp 510\r '])[0]!;
+    expect([partly.verdict, partly.refused]).toEqual(['queued', false]);
+    const quit = feed([...mail, '$P > 250 ok\r ', '$P < QUIT\r ', '$P > 221 mx\r '])[0]!;
+    expect([quit.verdict, quit.refused]).toEqual(['quit before DATA', false]);
+    const timeout = feed(['$P > 220 mx\r ', '$P > 451 timeout (#4.4.2)\r '])[0]!;
+    expect([timeout.verdict, timeout.refused]).toEqual(['timeout', false]);
+  });
+
+  it("an add-on's reject (no dialogue logged) is a refusal; its accept is not", () => {
+    const rejected = feed(['qmail-smtpd: pid $P Reject::RCPT::Failed_Rcptto P:ESMTP S:192.0.2.1:client H:client F:x@spam.example T:nobody@example.net'])[0]!;
+    expect([rejected.refused, rejected.dialogue]).toEqual([true, false]);
+    const ok = feed(['qmail-smtpd: pid $P Accept::RCPT::Recipients_Cdb P:ESMTP S:192.0.2.1:client H:client F:a@b T:c@d'])[0]!;
+    expect(ok.refused).toBe(false);
+    const plain = feed([])[0]!;
+    expect([plain.verdict, plain.refused, plain.queued]).toEqual(['unknown (no dialogue logged)', false, null]);
+  });
+});
+
+describe("tcpserver's own warnings become notices", () => {
+  it('warning: and fatal: lines, with their stream and time; nothing else', () => {
+    const c = new SessionCorrelator();
+    const at = (text: string, t: number): void => c.push(t, 'vm', 'smtpd', parseSmtpdText(text)!);
+    at('tcpserver: status: 1/40', 1_000);
+    at('tcpserver: warning: dropping connection, unable to run qmail-smtpd: file does not exist', 2_000);
+    at('tcpserver: fatal: unable to bind: address already used', 3_000);
+    expect(c.drainNotices()).toEqual([
+      { host: 'vm', at: 2_000, level: 'warning', text: 'tcpserver (smtpd): warning: dropping connection, unable to run qmail-smtpd: file does not exist' },
+      { host: 'vm', at: 3_000, level: 'alert', text: 'tcpserver (smtpd): fatal: unable to bind: address already used' },
+    ]);
+    expect(c.drainNotices()).toEqual([]);
+  });
+});
