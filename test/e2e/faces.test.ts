@@ -3,6 +3,8 @@
 // every printed key and time accepted back, the messages list, the session list's columns.
 // Where lab lines are edited, the edit is said next to it.
 
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import Database from 'better-sqlite3';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -242,6 +244,16 @@ describe('messages', () => {
     expect(qtrace(['messages', '--db', samples, '--limit', '70']).stderr).toBe('');
   });
 
+  const haveScript = spawnSync('script', ['-qec', 'true', '/dev/null']).status === 0;
+  it.skipIf(!haveScript)('on a terminal: 50 lines and how many more (needs util-linux script for a pty)', () => {
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} messages --db ${samples}`, '/dev/null'],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const out = r.stdout.split('\r\n').filter((l) => l !== '');
+    expect(out.length).toBe(51);
+    expect(out[50]).toBe('qtrace: 20 more (older) not shown; --limit 0 shows all, --since narrows');
+    expect(out[0]).toMatch(/^2026-11-25 17:51:52\.009100 \+00:00 {3}1442036 /); // the newest
+  });
+
   it('--bounces: bounce messages only (null or #@[] sender)', () => {
     const bounces = json(['--bounces']);
     expect(bounces.length).toBe(24);
@@ -320,7 +332,11 @@ describe('notices', () => {
     expect(qtrace(['notices', '--db', d1, '--since', '2026-11-25 18:06:12.284133 +00:00', '--until', '2026-11-25 18:08 +00:00']).stdout.split('\n').length).toBe(2);
     expect(qtrace(['notices', '--db', d1, '--host', 'elsewhere']).status).toBe(1);
     expect(qtrace(['notices', '--db', d1, '--level', 'alert,warning']).status).toBe(1);
-    const j = qtrace(['notices', '--db', d1, '--json', '--level', 'qtrace']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const j = qtrace(['notices', '--db', d1, '--json', '--level', 'qtrace']).stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const ajv = new Ajv2020.default({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'schemas', 'notice.schema.json'), 'utf8')));
+    for (const n of j) expect(validate(n), JSON.stringify(validate.errors)).toBe(true);
     expect(j[0]).toEqual({ at: '2026-11-25T18:06:00.224181Z', host: 'vm', level: 'qtrace', text: 'qmail-send run 2 begins (status: exiting)' });
   });
 
