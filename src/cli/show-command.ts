@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { findTimelines, pickAt, timelineByKey, type AtPick } from '../query/timelines.js';
 import { ndjsonLine } from '../print/ndjson.js';
 import { LEGEND, incarnationLine, prettyTimeline } from '../print/pretty.js';
-import { prettySession } from '../print/session.js';
+import { prettySession, sessionSummary } from '../print/session.js';
 import { when } from '../print/style.js';
 import { findSessions, type SessionView } from '../query/sessions.js';
 import type { TimelineView } from '../query/view.js';
@@ -101,5 +101,9 @@ async function showSessionsIn(db: Db, a: Args, f: { pid?: number; key?: string }
     found = p.chosen === undefined ? [] : [p.chosen];
   }
   const style = styleOf(a);
+  if (!a.json && found.length > 1) {
+    await write(`pid ${f.pid ?? '?'}: ${found.length} sessions in the database, newest first (\`qtrace show KEY\` or --at TIME shows one):\n` +
+      found.map((v) => `  ${escapeTerminal(v.id)}  ${sessionSummary(v, style).slice(when(v.started, style).length + 2)}`).join('') + '\n');
+  }
   await writeAll(found, (v, i) => (a.json ? JSON.stringify(v) + '\n' : (i > 0 ? '\n' : '') + prettySession(v, style)), none);
 }

@@ -229,6 +229,24 @@ describe('show: dates, keys and times that can be pasted back', () => {
   });
 });
 
+describe('show --session: a pid used by several sessions', () => {
+  it('lists them newest first with their keys, then each (the smtpd log read again as a second host)', () => {
+    const d = tmp();
+    const db = join(d, 'q.db');
+    mkdirSync(join(d, 'smtpd'));
+    copyFileSync(join(REPO, 'samples', 'smtpd', 'current'), join(d, 'smtpd', 'current'));
+    expect(qtrace(['ingest', '--db', db, '--host', 'vm', SAMPLES[1]!]).status).toBe(0);
+    expect(qtrace(['ingest', '--db', db, '--host', 'vm2', join(d, 'smtpd')]).status).toBe(0);
+    const out = qtrace(['show', '--db', db, '--session', '9463']).stdout.split('\n');
+    expect(out.slice(0, 3)).toEqual([
+      'pid 9463: 2 sessions in the database, newest first (`qtrace show KEY` or --at TIME shows one):',
+      '  vm2:smtpd:9463:1795628986658660     9463  127.0.0.2:53067       smtpd   rblsmtpd 553                                   client2.lab.test',
+      '  vm:smtpd:9463:1795628986658660     9463  127.0.0.2:53067       smtpd   rblsmtpd 553                                   client2.lab.test',
+    ]);
+    expect(qtrace(['show', '--db', db, 'vm:smtpd:9463:1795628986658660']).stdout).toMatch(/^session pid 9463 on vm\/smtpd /);
+  });
+});
+
 describe('messages', () => {
   const json = (args: string[]): Array<{ id: string; from: string | null; bounce_of: string | null; first_seen: string }> =>
     qtrace(['messages', '--db', samples, '--json', ...args]).stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
