@@ -1,11 +1,13 @@
 // The CLI only wires flags to the stages. Exit codes: 0 found/done, 1 nothing found, 2 error.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type yargsType from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
 import { ingestCommand } from './ingest-command.js';
 import { messagesCommand } from './messages-command.js';
 import { noticesCommand } from './notices-command.js';
@@ -60,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
         throw new QtraceError('USAGE', msg, 'see qtrace --help');
       })
       .help()
-      .version()
+      .version((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version)
       .wrap(Math.min(80, process.stdout.columns ?? 80))
       .parseAsync();
   } catch (e) {

@@ -144,6 +144,11 @@ describe('help', () => {
     expect(m).toContain(norm(LEGEND));
     expect(norm(qtrace(['show', '--help']).stdout)).toContain(norm(LEGEND));
   });
+
+  it('--version from any directory', () => {
+    const r = spawnSync(process.execPath, [BIN, '--version'], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(r.stdout).toBe((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version + '\n');
+  });
 });
 
 describe('show: dates, keys and times that can be pasted back', () => {
