@@ -2,15 +2,15 @@
 // `2026-11-25T17:49:46.414423Z`, `2026-11-25 17:49:46.416`), other ISO dates (zone-less ones in
 // --tz), 'today', 'yesterday', 'now', and '-2h' style ages. Microseconds are kept.
 
-import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
+import { DateTime, FixedOffsetZone, Info } from 'luxon';
 import { QtraceError } from '../util/errors.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 const RX_STAMP = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i;
 
-/** --tz: an IANA name (or UTC / system); anything else is a usage error, not `Invalid DateTime` rows. */
+/** --tz: an IANA name (or UTC, UTC+1, system: what luxon knows); anything else is a usage error, not `Invalid DateTime` rows. */
 export function checkZone(tz: string): string {
-  if (tz === 'system' || /^utc$/i.test(tz) || IANAZone.isValidZone(tz)) return tz;
+  if (tz !== '' && Info.normalizeZone(tz)?.isValid === true) return tz;
   // no hint argument: yargs passes errors thrown in a coerce on with their message only
   throw new QtraceError('USAGE', `--tz: unknown time zone '${tz}' (use an IANA name such as Europe/Berlin or UTC)`);
 }
