@@ -75,12 +75,13 @@ function sayPick<T>(p: AtPick<T>, n: number, what: string, at: string, key: (x: 
   a: { tz?: string | undefined }): void {
   if (n < 2 || p.chosen === undefined) return;
   const at1 = escapeTerminal(at);
+  const k = (x: T): string => escapeTerminal(key(x));
   if (p.how === 'alive' && p.alive.length > 1) {
     process.stderr.write(`qtrace: --at ${at1}: ${p.alive.length} of the ${n} with ${what} were alive then ` +
-      `(${p.alive.map(key).join(', ')}); showing the newest, ${key(p.chosen)}\n`);
+      `(${p.alive.map(k).join(', ')}); showing the newest, ${k(p.chosen)}\n`);
   } else if (p.how === 'nearest') {
     process.stderr.write(`qtrace: --at ${at1}: none of the ${n} with ${what} was alive then; showing the one that began nearest, ` +
-      `${key(p.chosen)} (began ${when(start(p.chosen), styleOf(a))})\n`);
+      `${k(p.chosen)} (began ${when(start(p.chosen), styleOf(a))})\n`);
   }
 }
 
