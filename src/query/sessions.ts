@@ -53,9 +53,11 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
   if (f.pid !== undefined) { c.push('s.pid = ?'); args.push(f.pid); }
   if (f.key !== undefined) { c.push('s.key = ?'); args.push(f.key); }
   if (f.host !== undefined) { c.push('s.host = ?'); args.push(f.host); }
-  // Refused as the logs show it (Session.refused, kept in the detail JSON); never linked to a message.
+  // Refused as the logs show it (Session.refused, kept in the detail JSON; a session stored before
+  // it existed counts tcprules deny and rblsmtpd only); never linked to a message.
   if (f.rejected === true) {
-    c.push("json_extract(s.detail, '$.refused') = 1 AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_key = s.key)");
+    c.push(`COALESCE(json_extract(s.detail, '$.refused'), s.tcp = 'deny' OR s.rbl_code IS NOT NULL) = 1
+      AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_key = s.key)`);
   }
   if (f.since !== undefined) { c.push('COALESCE(s.end_us, s.start_us) >= ?'); args.push(f.since); }
   if (f.until !== undefined) { c.push('s.start_us < ?'); args.push(f.until); }
