@@ -1,6 +1,6 @@
 // Text from logs is written by strangers. Real lab lines (b1, the session and message of b1-021)
 // with ESC sequences planted where a client or a remote controls the bytes: the recordio HELO
-// (an OSC title change and a clear-screen), the sender (in the SMTP dialogue and in qmail-send's
+// (an OSC title change and a clear-screen), a RCPT TO (ESC and a right-to-left override), the sender (in the SMTP dialogue and in qmail-send's
 // `info msg`), the remote's reason (a DSR query, which makes a terminal type a reply into the shell)
 // and a qmail-send alert. Every printer shows them as visible escapes (src/text/escape.ts); --json
 // keeps the exact bytes. The expected lines are written out in full: byte for byte.
@@ -25,7 +25,9 @@ function edit(stream: string, f: (s: string) => string): void {
 }
 edit('smtpdr', (s) => s
   .replace('9284 < HELO client.lab.test', `9284 < HELO ${ESC}]2;pwned\x07${ESC}[2Jclient.lab.test`)
-  .replace('9284 < MAIL FROM:<tammy-bounces@mx.example.test>', `9284 < MAIL FROM:<tammy${ESC}[5n-bounces@mx.example.test>`));
+  .replace('9284 < MAIL FROM:<tammy-bounces@mx.example.test>', `9284 < MAIL FROM:<tammy${ESC}[5n-bounces@mx.example.test>`)
+  // b1-019's RCPT TO, with ESC and a right-to-left override (UTF-8 E2 80 AE: the file is read as latin1 here)
+  .replace('9275 < RCPT TO:<ok-b1-019@ok.remote.test>', `9275 < RCPT TO:<ok${ESC}[5n-b1-019\xe2\x80\xae@ok.remote.test>`));
 edit('send', (s) => s
   .replace('info msg 1442684: bytes 442 from <tammy-bounces@mx.example.test>', `info msg 1442684: bytes 442 from <tammy${ESC}[5n-bounces@mx.example.test>`)
   .replaceAll('_451_lab_sink:_mailbox_temporarily_unavailable', `_451_${ESC}[5nlab_sink:_mailbox_temporarily_unavailable`)
@@ -82,6 +84,12 @@ describe('ESC planted in a HELO, a sender and a reason: every printer escapes it
     ].join('\n');
     expect(run(['show', '--session', '9284'])).toBe(want);
     expect(run(['sessions', '-l', '--ip', '127.0.0.4'])).toContain(want);
+  });
+
+  it('a RCPT TO with ESC and a bidi override: show --qp (the smtp lines) and show --session', () => {
+    const rcpt = String.raw`ok\x1b[5n-b1-019\u{202e}@ok.remote.test`;
+    expect(lines(run(['show', '--session', '9275']))).toContain(`    RCPT TO <${rcpt}> → 250 ok`);
+    expect(lines(run(['show', '--qp', '9277']))).toContain(`           RCPT ${rcpt} → accepted`);
   });
 
   it('messages, messages -l', () => {
