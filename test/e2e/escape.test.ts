@@ -1,9 +1,10 @@
-// Text from logs is written by strangers. Real lab lines (b1, the session and message of b1-021)
-// with ESC sequences planted where a client or a remote controls the bytes: the recordio HELO
-// (an OSC title change and a clear-screen), a RCPT TO (ESC and a right-to-left override), the sender (in the SMTP dialogue and in qmail-send's
-// `info msg`), the remote's reason (a DSR query, which makes a terminal type a reply into the shell)
-// and a qmail-send alert. Every printer shows them as visible escapes (src/text/escape.ts); --json
-// keeps the exact bytes. The expected lines are written out in full: byte for byte.
+// Text from logs is written by strangers. Real lab lines (b1: the session and message of b1-021,
+// and b1-019's RCPT TO) with ESC sequences planted where a client or a remote controls the bytes:
+// the recordio HELO (an OSC title change and a clear-screen), a RCPT TO (ESC and a right-to-left
+// override), the sender (in the SMTP dialogue and in qmail-send's `info msg`), the remote's reason
+// (a DSR query, which makes a terminal type a reply into the shell) and a qmail-send alert. Every
+// printer shows them as visible escapes (src/text/escape.ts); --json keeps the exact bytes. The
+// expected lines are written out in full: byte for byte.
 
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
