@@ -97,13 +97,14 @@ describe('bad flags: one clear line on stderr, exit 2', () => {
     after.close();
   });
 
-  // Root reads anything: as root, the checks run as `nobody` through runuser (util-linux), else they skip.
+  // Root reads anything: as root, the checks run as `nobody` through runuser (util-linux), and skip
+  // where that cannot run qtrace (no runuser, or a checkout nobody may read).
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  const runuser = root && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
+  const runuser = root && spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, '--version']).status === 0;
   const asUser = (args: string[]): SpawnSyncReturns<string> => (root
     ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
     : qtrace(args));
-  it.skipIf(root && !runuser)('--db without permission says so plainly (as root: needs runuser and the user nobody)', () => {
+  it.skipIf(root && !runuser)('--db without permission says so plainly (as root: needs runuser, the user nobody, a checkout it can read)', () => {
     const d = tmp();
     chmodSync(d, 0o755);
     const db = join(d, 'q.db');
