@@ -87,7 +87,7 @@ function zo(z: Map<string, number>, label: string): number {
 function sploggerSplits(path: string): Map<string, { head: string; full: string }> {
   const out = new Map<string, { head: string; full: string }>();
   if (!statSync(path).isFile()) return out; // a multilog directory: no splogger
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = (path.endsWith('.gz') ? gunzipSync(readFileSync(path)) : readFileSync(path)).toString('utf8').split('\n');
   for (let i = 1; i < lines.length; i++) {
     const c = / qmail: (\d+\.\d+)\+(.*)$/.exec(lines[i]!);
     if (c === null) continue;
@@ -134,7 +134,7 @@ function qtraceTotals(db: Db) {
 interface Batch { readonly batch: string; readonly input: string }
 const BATCHES: readonly Batch[] = [
   { batch: 'b1-scenarios', input: 'logs/send' },            // multilog
-  { batch: 'd1-syslog-restart', input: 'logs/maillog' },    // syslog via splogger, two restarts
+  { batch: 'd1-syslog-restart', input: 'logs/maillog.gz' },    // syslog via splogger, two restarts
   { batch: 'd2-local-time', input: 'logs/send' },           // multilog
   { batch: 'volume', input: 'logs/send' },                  // gzipped multilog, 179,410 lines
 ];
@@ -364,7 +364,7 @@ describe('qmailanalog oracle (matchup + zoverall)', () => {
   it('d1-syslog-restart: delivery numbers restart per run; attempts after a restart still land on their message', async () => {
     const { db } = tempDb();
     try {
-      await ingestPaths(db, [join(LAB, 'd1-syslog-restart', 'logs', 'maillog')], { host: 'vm' });
+      await ingestPaths(db, [join(LAB, 'd1-syslog-restart', 'logs', 'maillog.gz')], { host: 'vm' });
       const runs = db.prepare('SELECT count(DISTINCT run) FROM deliveries').pluck().get() as number;
       expect(runs).toBe(3);
       const reused = db.prepare('SELECT count(*) FROM (SELECT did FROM deliveries GROUP BY did HAVING count(DISTINCT run) > 1)')

@@ -227,7 +227,7 @@ describe('identity', () => {
   }, 60_000);
 
   it('second-resolution stamps: ids qmail reuses within one second stay separate messages (d1 without splogger stamps)', async () => {
-    const maillog = join(LAB, 'd1-syslog-restart', 'logs', 'maillog');
+    const maillog = join(LAB, 'd1-syslog-restart', 'logs', 'maillog.gz');
     const dir = tmp();
     const plain = join(dir, 'maillog');
     writeFileSync(plain, linesOf(maillog).map((l) => l.replace(/^(\S+ +\S+ \S+ \S+ \S+: )\d{9,11}\.\d+ /, '$1')).join('\n') + '\n');
