@@ -19,7 +19,7 @@ function bytes(b: number): string {
   if (b < 1024) return `${b}`;
   const u = ['k', 'm', 'g', 't'];
   let v = b, i = -1;
-  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+  while (v >= 1000 && i < u.length - 1) { v /= 1024; i++; }
   return `${v < 10 ? v.toFixed(1) : v.toFixed(0)}${u[i]}`;
 }
 
@@ -27,15 +27,12 @@ function title(t: string): string {
   return `\n${t}\n${'-'.repeat(t.length)}\n`;
 }
 
-/** Rows of cells: the first column left, the rest right-aligned; `left` columns after it stay left. */
-function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>, leftFrom = Infinity): string {
+/** Rows of cells, each column aligned 'l' or 'r'; the last column is never padded. */
+function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>, align: string): string {
   if (rows.length === 0) return '  none\n';
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => '  ' + r.map((c, i) => {
-    const last = i === r.length - 1;
-    if (i === 0 || i >= leftFrom) return last ? c : c.padEnd(w[i]!);
-    return c.padStart(w[i]!);
-  }).join('  ').trimEnd() + '\n';
+  const w = head.map((x, i) => Math.max(x.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]): string => '  ' + r.map((c, i) =>
+    i === r.length - 1 && align[i] !== 'r' ? c : align[i] === 'r' ? c.padStart(w[i]!) : c.padEnd(w[i]!)).join('  ').trimEnd() + '\n';
   return line(head) + rows.map(line).join('');
 }
 
@@ -47,8 +44,7 @@ function kv(rows: ReadonlyArray<readonly [string, string]>): string {
 
 function counted(head: string, list: readonly Counted[], withBytes = true): string {
   return table(withBytes ? ['count', 'bytes', head] : ['count', head],
-    list.map((c) => (withBytes ? [n(c.count), bytes(c.bytes), escapeTerminal(c.key)] : [n(c.count), escapeTerminal(c.key)])), withBytes ? 2 : 1)
-    .replace(/^ {2}(\S.*)$/m, (l) => l); // first column is a number here: keep it right-aligned
+    list.map((c) => (withBytes ? [n(c.count), bytes(c.bytes), escapeTerminal(c.key)] : [n(c.count), escapeTerminal(c.key)])), withBytes ? 'rrl' : 'rl');
 }
 
 function reasons(list: readonly ReasonGroup[]): string {
@@ -98,12 +94,12 @@ export function reportText(r: ReportView, s: Style): string {
   ]);
   if (sess.rejected_by.length > 0) {
     o += '\n  SMTP sessions rejected, by reason:\n';
-    o += table(['count', 'reason'], sess.rejected_by.map((c) => [n(c.count), escapeTerminal(c.key)]), 1).replace(/^/gm, '  ');
+    o += table(['count', 'reason'], sess.rejected_by.map((c) => [n(c.count), escapeTerminal(c.key)]), 'rl').replace(/^/gm, '  ');
   }
 
   o += title('Per-hour traffic');
   o += table(['hour', 'queued', 'delivered', 'failed', 'deferred'],
-    r.hours.map((h) => [hourLabel(h.hour), n(h.queued), n(h.delivered), n(h.failed), n(h.deferred)]));
+    r.hours.map((h) => [hourLabel(h.hour), n(h.queued), n(h.delivered), n(h.failed), n(h.deferred)]), 'lrrrr');
 
   o += title('Delivery delays (queued → delivered)');
   o += ddist('local', r.delays.local) + ddist('remote', r.delays.remote);
@@ -138,6 +134,6 @@ export function reportText(r: ReportView, s: Style): string {
   }
 
   o += title('qmail-send warnings and alerts');
-  o += table(['count', 'level', 'text'], r.notices.map((x) => [n(x.count), x.level, escapeTerminal(x.text)]), 1);
+  o += table(['count', 'level', 'text'], r.notices.map((x) => [n(x.count), x.level, escapeTerminal(x.text)]), 'rll');
   return o;
 }

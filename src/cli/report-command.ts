@@ -1,0 +1,56 @@
+import type { CommandModule } from 'yargs';
+import { reportHtml } from '../print/report-html.js';
+import { reportText } from '../print/report-text.js';
+import { buildReport } from '../report/build.js';
+import { matchupLines } from '../report/qmailanalog/matchup.js';
+import { Z_FORMATS, type ZFormat } from '../report/qmailanalog/zscripts.js';
+import { openDb, resolveDbPath } from '../store/db.js';
+import { QtraceError } from '../util/errors.js';
+import { colorOption, dbOption, hostOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
+import { parseDuration } from './duration.js';
+import { write } from './output.js';
+
+const FORMATS = ['text', 'json', 'html', 'matchup', 'zoverall', 'zddist', 'zfailures', 'zdeferrals', 'zsuccesses',
+  'zrecipients', 'zsenders'] as const;
+
+interface Args {
+  since?: string; until?: string; host?: string; format: (typeof FORMATS)[number]; stuck: string; queuelifetime: string;
+  top: number; db?: string; tz?: string; color?: boolean;
+}
+
+export const reportCommand: CommandModule<object, Args> = {
+  command: 'report',
+  describe: 'a report to mail (text), as data (json), a page (html), or qmailanalog\'s matchup and z* formats',
+  builder: (y) => y
+    .option('since', sinceOption)
+    .option('until', untilOption)
+    .option('host', hostOption)
+    .option('format', { choices: FORMATS, default: 'text' as const, describe: 'what to print' })
+    .option('stuck', { type: 'string', default: '1h', describe: 'list messages in the queue longer than this' })
+    .option('queuelifetime', { type: 'string', default: '7d', describe: "qmail's control/queuelifetime, to say when stuck mail bounces" })
+    .option('top', { type: 'number', default: 10, describe: 'rows in each top list' })
+    .option('db', dbOption).option('tz', tzOption).option('color', colorOption)
+    .example('$0 report --since yesterday --until today', 'the morning mail')
+    .example('$0 report --format zoverall', 'qmailanalog\'s matchup | zoverall') as never,
+  handler: async (a) => {
+    if (!Number.isInteger(a.top) || a.top < 1) throw new QtraceError('USAGE', `--top must be a positive whole number, not ${a.top}`);
+    const range = timeRange(a);
+    const stuckUs = parseDuration(a.stuck, '--stuck');
+    const lifeUs = parseDuration(a.queuelifetime, '--queuelifetime');
+    const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
+    try {
+      if (a.format === 'matchup' || a.format in Z_FORMATS) {
+        const lines = matchupLines(db, { ...range, host: a.host });
+        await write(a.format === 'matchup' ? lines.map((l) => l + '\n').join('') : Z_FORMATS[a.format as ZFormat](lines));
+        return;
+      }
+      const view = buildReport(db, { ...range, host: a.host, top: a.top, stuckUs, queueLifetimeUs: lifeUs });
+      const style = { ...styleOf(a), color: false };
+      if (a.format === 'json') await write(JSON.stringify(view, null, 2) + '\n');
+      else if (a.format === 'html') await write(reportHtml(view, style));
+      else await write(reportText(view, style));
+    } finally {
+      db.close();
+    }
+  },
+};
