@@ -106,6 +106,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   let bsRemote = 0, bsFailed = 0, bsDeferred = 0;
   const bsDomains = new Tally();
 
+  const doubleKeys: string[] = [];
   let cur = -1;
   let curSender: string | null = null, curBytes: number | null = null, curQueued: number | null = null;
   for (const r of rows) {
@@ -117,7 +118,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
       if (ended === null) stillQueued++;
       else if (queued !== null) { queueSum += ended - queued; queueN++; }
       if (bounceQp !== null) bounces++;
-      if (sender === '#@[]') doubles++;
+      if (sender === '#@[]') doubleKeys.push(r[1]); // a double bounce only if a bounce link leads to it
       if (triple) triples++;
       bytes += nbytes ?? 0;
       hour(queued ?? first).queued++;
@@ -163,6 +164,8 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     }
   }
 
+  const isBounce = db.prepare("SELECT 1 FROM links WHERE to_key = ? AND kind = 'bounce' LIMIT 1").pluck();
+  doubles = doubleKeys.filter((k) => isBounce.get(k) !== undefined).length;
   const sessions = sessionTotals(db, since, until, o.host, top);
   const restarts = [...runs.values()].reduce((a, e) => a + e.max - e.min, 0);
   const unknown = db.prepare('SELECT count(*) FROM unknown_lines WHERE at_us >= ? AND at_us < ?').pluck().get(since, until) as number;
