@@ -28,7 +28,7 @@ function counted(what: string, list: readonly Counted[], withBytes = true): stri
 
 function reasons(list: readonly ReasonGroup[]): string {
   return table(['count', 'reason (template)', 'one real example'],
-    list.map((r) => [n(r.count), h(r.template), `<span class="ex">${h(r.example.replace(/\n+$/, '')).replaceAll('\n', '<br>')}</span>`]),
+    list.map((r) => [n(r.count), h(r.template), `<span class="ex">${r.example.replace(/\n+$/, '').split('\n').map(h).join('<br>')}</span>`]),
     [true, false, false]);
 }
 
@@ -37,7 +37,7 @@ function hoursChart(r: ReportView): string {
   if (r.hours.length === 0) return '';
   const W = 720, H = 180, pad = 30;
   const max = Math.max(1, ...r.hours.map((x) => x.delivered + x.failed + x.deferred));
-  const bw = (W - pad) / r.hours.length;
+  const bw = Math.min(60, (W - pad) / r.hours.length); // a short report is a few bars, not one wall
   let bars = '';
   r.hours.forEach((x, i) => {
     let y = H - pad;
@@ -73,7 +73,7 @@ function delayChart(local: DelayDist, remote: DelayDist): string {
   return `<svg class="chart" role="img" aria-label="delivery delay distribution" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">
 <line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#555"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#555"/>
 <text x="${pad}" y="${H - 20}" font-size="11">0 %</text><text x="${W - pad}" y="${H - 20}" font-size="11" text-anchor="end">100 % of deliveries</text>
-<text x="2" y="${pad - 5}" font-size="11">${h(secs(max))}</text>
+<text x="2" y="${pad - 5}" font-size="11">${h(secs(max))}</text><text x="2" y="${H - pad}" font-size="11">0 s</text>
 ${line(local, '#1565c0')}${line(remote, '#6a1b9a')}
 <g font-size="11"><rect x="${W - 200}" y="4" width="10" height="10" fill="#1565c0"/><text x="${W - 186}" y="13">local</text>
 <rect x="${W - 120}" y="4" width="10" height="10" fill="#6a1b9a"/><text x="${W - 106}" y="13">remote</text></g>
@@ -106,7 +106,7 @@ export function reportHtml(r: ReportView, s: Style): string {
   const kv = (rows: ReadonlyArray<readonly [string, number]>): string =>
     table(['', ''], rows.map(([k, v]) => [h(k), n(v)]), [false, true]).replace(/<thead>.*?<\/thead>/, '');
   let body = `<h1>qtrace report${r.window.host === null ? '' : ` for ${h(r.window.host)}`}</h1>
-<p>${at(r.window.since)} to ${at(r.window.until)}. Counted: ${h(r.window.counting)}${r.window.queued_before_still_open > 0 ? ` (${n(r.window.queued_before_still_open)} such were still queued when it began)` : ''}.${r.window.as_of === null ? '' : ` Newest log line: ${at(r.window.as_of)}.`}</p>\n`;
+<p>${r.window.since === null && r.window.until === null ? 'Everything in the store' : `${at(r.window.since)} to ${at(r.window.until)}`}. Counted: ${h(r.window.counting)}${r.window.queued_before_still_open > 0 ? ` (${n(r.window.queued_before_still_open)} such were still queued when it began)` : ''}.${r.window.as_of === null ? '' : ` Newest log line: ${at(r.window.as_of)}.`}</p>\n`;
   body += section('Grand totals', kv([
     ['messages queued', t.messages], ['beginning not in the logs', t.partial], ['recipients', t.recipients],
     ['delivered', t.delivered], ['failed', t.failed], ['deferred (still queued)', t.deferred], ['in delivery', t.pending],
