@@ -9,13 +9,14 @@ import { QtraceError } from '../util/errors.js';
 import { colorOption, dbOption, hostOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { parseDuration } from './duration.js';
 import { write } from './output.js';
+import { parseUserTime } from './time.js';
 
 const FORMATS = ['text', 'json', 'html', 'matchup', 'zoverall', 'zddist', 'zfailures', 'zdeferrals', 'zsuccesses',
   'zrecipients', 'zsenders'] as const;
 
 interface Args {
   since?: string; until?: string; host?: string; format: (typeof FORMATS)[number]; stuck: string; queuelifetime: string;
-  top: number; db?: string; tz?: string; color?: boolean;
+  top: number; now?: string; db?: string; tz?: string; color?: boolean;
 }
 
 export const reportCommand: CommandModule<object, Args> = {
@@ -29,6 +30,7 @@ export const reportCommand: CommandModule<object, Args> = {
     .option('stuck', { type: 'string', default: '1h', describe: 'list messages in the queue longer than this' })
     .option('queuelifetime', { type: 'string', default: '7d', describe: "qmail's control/queuelifetime, to say when stuck mail bounces" })
     .option('top', { type: 'number', default: 10, describe: 'rows in each top list' })
+    .option('now', { type: 'string', describe: 'judge stuck messages as of this time instead of the clock (a replayed log)' })
     .option('db', dbOption).option('tz', tzOption).option('color', colorOption)
     .example('$0 report --since yesterday --until today', 'the morning mail')
     .example('$0 report --format zoverall', 'qmailanalog\'s matchup | zoverall') as never,
@@ -44,7 +46,8 @@ export const reportCommand: CommandModule<object, Args> = {
         await write(a.format === 'matchup' ? lines.map((l) => l + '\n').join('') : Z_FORMATS[a.format as ZFormat](lines));
         return;
       }
-      const view = buildReport(db, { ...range, host: a.host, top: a.top, stuckUs, queueLifetimeUs: lifeUs });
+      const now = a.now === undefined ? undefined : parseUserTime(a.now, a.tz);
+      const view = buildReport(db, { ...range, host: a.host, top: a.top, stuckUs, queueLifetimeUs: lifeUs, now });
       const style = { ...styleOf(a), color: false };
       if (a.format === 'json') await write(JSON.stringify(view, null, 2) + '\n');
       else if (a.format === 'html') await write(reportHtml(view, style));

@@ -106,7 +106,7 @@ export function reportHtml(r: ReportView, s: Style): string {
   const kv = (rows: ReadonlyArray<readonly [string, number]>): string =>
     table(['', ''], rows.map(([k, v]) => [h(k), n(v)]), [false, true]).replace(/<thead>.*?<\/thead>/, '');
   let body = `<h1>qtrace report${r.window.host === null ? '' : ` for ${h(r.window.host)}`}</h1>
-<p>${r.window.since === null && r.window.until === null ? 'Everything in the store' : `${at(r.window.since)} to ${at(r.window.until)}`}. Counted: ${h(r.window.counting)}${r.window.queued_before_still_open > 0 ? ` (${n(r.window.queued_before_still_open)} such were still queued when it began)` : ''}.${r.window.as_of === null ? '' : ` Newest log line: ${at(r.window.as_of)}.`}</p>\n`;
+<p>${r.window.since === null && r.window.until === null ? 'Everything in the store' : `${at(r.window.since)} to ${at(r.window.until)}`}. Counted: ${h(r.window.counting)}${r.window.queued_before_still_open > 0 ? ` (${n(r.window.queued_before_still_open)} such were still queued when it began)` : ''}.${r.window.newest_line === null ? '' : ` Newest log line: ${at(r.window.newest_line)}.`}</p>\n`;
   body += section('Grand totals', kv([
     ['messages queued', t.messages], ['beginning not in the logs', t.partial], ['recipients', t.recipients],
     ['delivered', t.delivered], ['failed', t.failed], ['deferred (still queued)', t.deferred], ['in delivery', t.pending],

@@ -66,7 +66,7 @@ export function reportText(r: ReportView, s: Style): string {
   let o = `qtrace report${r.window.host === null ? '' : ` for ${escapeTerminal(r.window.host)}`}: ${r.window.since === null && r.window.until === null ? 'everything in the store' : `${at(r.window.since)} to ${at(r.window.until)}`}\n`;
   o += `Counted: ${r.window.counting}`;
   o += r.window.queued_before_still_open > 0 ? ` (${n(r.window.queued_before_still_open)} such were still queued when it began).\n` : '.\n';
-  if (r.window.as_of !== null) o += `Newest log line: ${at(r.window.as_of)}\n`;
+  o += `Newest log line: ${at(r.window.newest_line)}; stuck as of ${at(r.window.as_of)}\n`;
 
   o += title('Grand totals');
   const sess = t.sessions;

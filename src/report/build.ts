@@ -3,6 +3,7 @@
 
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import type { Db } from '../store/db.js';
+import { newestLine } from './newest.js';
 import { reasonTemplate } from './template.js';
 import type { Counted, DelayDist, HourRow, ReasonGroup, ReportView, StuckMessage } from './view.js';
 
@@ -14,6 +15,7 @@ export interface ReportOptions {
   readonly stuckUs?: number | undefined;      // default 1 h
   readonly queueLifetimeUs?: number | undefined; // default 7 days (qmail's own)
   readonly examples?: number | undefined;     // reason groups per list (default 20)
+  readonly now?: number | undefined;          // µs: stuck is judged against this (default: the clock)
 }
 
 const HOUR = 3_600_000_000;
@@ -169,7 +171,8 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   const sessions = sessionTotals(db, since, until, o.host, top);
   const restarts = [...runs.values()].reduce((a, e) => a + e.max - e.min, 0);
   const unknown = db.prepare('SELECT count(*) FROM unknown_lines WHERE at_us >= ? AND at_us < ?').pluck().get(since, until) as number;
-  const asOf = newestLine(db);
+  const newest = newestLine(db, o.host);
+  const asOf = o.now ?? Date.now() * 1000;
   const cut = since === MIN_US ? 0 : db.prepare(`SELECT count(*) FROM messages m INDEXED BY messages_first
       WHERE m.first_us >= @from AND m.first_us < @since AND (m.ended_us IS NULL OR m.ended_us >= @since)${hostSql}`)
     .pluck().get({ from: since - lifeUs, since, ...(o.host === undefined ? {} : { host: o.host }) }) as number;
@@ -179,7 +182,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     report: 'qtrace', version: 1,
     window: {
       since: o.since === undefined ? null : iso(o.since), until: o.until === undefined ? null : iso(o.until),
-      host: o.host ?? null, as_of: iso(asOf),
+      host: o.host ?? null, as_of: isoFromMicros(asOf), newest_line: iso(newest),
       counting: 'messages first seen in the window, with all their deliveries (also those after its end); '
         + 'messages queued before it are left out',
       queued_before_still_open: cut,
@@ -228,18 +231,9 @@ function sessionTotals(db: Db, since: number, until: number, host: string | unde
   return { total, accepted, rejected, unknown, rejected_by: by.top(50), clients: clients.top(top) };
 }
 
-/** The newest log line the store has read: the report's "now" (a replayed log is not live). */
-function newestLine(db: Db): number | null {
-  const f = db.prepare('SELECT max(last_us) FROM ingested_files').pluck().get() as number | null;
-  const m = db.prepare('SELECT max(first_us) FROM messages').pluck().get() as number | null;
-  if (f === null) return m;
-  return m === null ? f : Math.max(f, m);
-}
-
-function stuckMessages(db: Db, asOf: number | null, olderUs: number, lifeUs: number, host: string | undefined, n: number):
+function stuckMessages(db: Db, asOf: number, olderUs: number, lifeUs: number, host: string | undefined, n: number):
   ReportView['stuck'] {
   const base = { older_than_seconds: olderUs / 1e6, queuelifetime_seconds: lifeUs / 1e6 };
-  if (asOf === null) return { ...base, messages: [], total: 0 };
   // qmail bounces what is older than queuelifetime at its next attempt, so two lifetimes back is far enough
   const rows = db.prepare(`SELECT m.id, m.key, m.msg, coalesce(m.queued_us, m.first_us) AS q, m.sender FROM messages m INDEXED BY messages_first
       WHERE m.first_us >= ? AND m.first_us < ? AND m.ended_us IS NULL AND m.lost = 0${host === undefined ? '' : ' AND m.host = ?'}

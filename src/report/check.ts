@@ -2,6 +2,7 @@
 // and critical thresholds (Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import type { Db } from '../store/db.js';
+import { newestPerStream } from './newest.js';
 
 export interface Threshold { readonly warn: number; readonly crit: number }
 
@@ -33,21 +34,6 @@ export interface CheckResult { readonly state: 0 | 1 | 2 | 3; readonly metrics: 
 function judge(v: number | null, t: Threshold): 0 | 1 | 2 {
   if (v === null) return 0;
   return v >= t.crit ? 2 : v >= t.warn ? 1 : 0;
-}
-
-/** The newest line of each stream, from the data (the reader's own state is internal): qmail-send
- *  per host from its status lines and messages, each smtpd stream from its sessions. */
-export function newestPerStream(db: Db, host: string | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  const put = (k: string, us: number | null): void => {
-    if (us !== null) out.set(k, Math.max(out.get(k) ?? -Infinity, us));
-  };
-  const hf = host === undefined ? '' : ' WHERE host = ?';
-  const ha = host === undefined ? [] : [host];
-  for (const r of db.prepare(`SELECT host, max(at_us) AS us FROM send_status${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`qmail-send@${r.host}`, r.us);
-  for (const r of db.prepare(`SELECT host, max(max(first_us), coalesce(max(ended_us), 0)) AS us FROM messages${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`qmail-send@${r.host}`, r.us);
-  for (const r of db.prepare(`SELECT host, stream, max(max(start_us), coalesce(max(end_us), 0)) AS us FROM sessions${hf} GROUP BY host, stream`).all(...ha) as Array<{ host: string; stream: string; us: number }>) put(`${r.stream}@${r.host}`, r.us);
-  return out;
 }
 
 export function runCheck(db: Db, o: CheckOptions): CheckResult {

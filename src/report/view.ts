@@ -43,7 +43,8 @@ export interface ReportView {
     readonly since: string | null;
     readonly until: string | null;
     readonly host: string | null;
-    readonly as_of: string | null;       // the newest log line in the store: "now" for stuck messages
+    readonly as_of: string;              // "now" for stuck messages (--now, else the clock)
+    readonly newest_line: string | null; // the newest log line in the store
     readonly counting: string;           // how messages the window cuts are counted, in words
     readonly queued_before_still_open: number; // queued before `since`, still in the queue at `since`: not counted
   };

@@ -1,0 +1,25 @@
+// How fresh the store is: the newest line of each log stream, read from the data.
+
+import type { Db } from '../store/db.js';
+
+/** The newest line of each stream, from the data (the reader's own state is internal): qmail-send
+ *  per host from its status lines and messages, each smtpd stream from its sessions. */
+export function newestPerStream(db: Db, host: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  const put = (k: string, us: number | null): void => {
+    if (us !== null) out.set(k, Math.max(out.get(k) ?? -Infinity, us));
+  };
+  const hf = host === undefined ? '' : ' WHERE host = ?';
+  const ha = host === undefined ? [] : [host];
+  for (const r of db.prepare(`SELECT host, max(at_us) AS us FROM send_status${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`qmail-send@${r.host}`, r.us);
+  for (const r of db.prepare(`SELECT host, max(max(first_us), coalesce(max(ended_us), 0)) AS us FROM messages${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`qmail-send@${r.host}`, r.us);
+  for (const r of db.prepare(`SELECT host, stream, max(max(start_us), coalesce(max(end_us), 0)) AS us FROM sessions${hf} GROUP BY host, stream`).all(...ha) as Array<{ host: string; stream: string; us: number }>) put(`${r.stream}@${r.host}`, r.us);
+  return out;
+}
+
+/** The newest line of any stream: a report's "now" (a replayed log is not live). */
+export function newestLine(db: Db, host?: string): number | null {
+  let max: number | null = null;
+  for (const us of newestPerStream(db, host).values()) if (max === null || us > max) max = us;
+  return max;
+}
