@@ -86,7 +86,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   const rows = db.prepare(`SELECT m.id, m.key, m.msg, m.first_us, m.queued_us, m.ended_us, m.partial, m.bytes, m.sender, m.uid,
       m.triple_bounce, m.bounce_qp, d.seq, d.run, d.channel, d.recipient, d.started_us, d.finished_us, d.result, d.reason,
       d.smtp_code, d.dsn, d.remote_ip, d.last, d.outcome
-    FROM messages m INDEXED BY messages_first LEFT JOIN deliveries d ON d.message_id = m.id
+    FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
     WHERE m.first_us >= @since AND m.first_us < @until${hostSql}
     ORDER BY m.first_us, m.id, d.seq`).raw().iterate(o.host === undefined ? { since, until } : args) as IterableIterator<Row>;
 
@@ -173,7 +173,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   const unknown = db.prepare('SELECT count(*) FROM unknown_lines WHERE at_us >= ? AND at_us < ?').pluck().get(since, until) as number;
   const newest = newestLine(db, o.host);
   const asOf = o.now ?? Date.now() * 1000;
-  const cut = since === MIN_US ? 0 : db.prepare(`SELECT count(*) FROM messages m INDEXED BY messages_first
+  const cut = since === MIN_US ? 0 : db.prepare(`SELECT count(*) FROM messages m
       WHERE m.first_us >= @from AND m.first_us < @since AND (m.ended_us IS NULL OR m.ended_us >= @since)${hostSql}`)
     .pluck().get({ from: since - lifeUs, since, ...(o.host === undefined ? {} : { host: o.host }) }) as number;
 
@@ -216,7 +216,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
 }
 
 function sessionTotals(db: Db, since: number, until: number, host: string | undefined, top: number) {
-  const rows = db.prepare(`SELECT verdict, queued, client_ip FROM sessions INDEXED BY sessions_start
+  const rows = db.prepare(`SELECT verdict, queued, client_ip FROM sessions
       WHERE start_us >= ? AND start_us < ?${host === undefined ? '' : ' AND host = ?'}`).raw()
     .iterate(...(host === undefined ? [since, until] : [since, until, host])) as IterableIterator<[string, number | null, string | null]>;
   let total = 0, accepted = 0, rejected = 0, unknown = 0;
@@ -235,7 +235,7 @@ function stuckMessages(db: Db, asOf: number, olderUs: number, lifeUs: number, ho
   ReportView['stuck'] {
   const base = { older_than_seconds: olderUs / 1e6, queuelifetime_seconds: lifeUs / 1e6 };
   // qmail bounces what is older than queuelifetime at its next attempt, so two lifetimes back is far enough
-  const rows = db.prepare(`SELECT m.id, m.key, m.msg, coalesce(m.queued_us, m.first_us) AS q, m.sender FROM messages m INDEXED BY messages_first
+  const rows = db.prepare(`SELECT m.id, m.key, m.msg, coalesce(m.queued_us, m.first_us) AS q, m.sender FROM messages m
       WHERE m.first_us >= ? AND m.first_us < ? AND m.ended_us IS NULL AND m.lost = 0${host === undefined ? '' : ' AND m.host = ?'}
       ORDER BY m.first_us`).all(...[asOf - 2 * lifeUs - olderUs, asOf - olderUs, ...(host === undefined ? [] : [host])]) as
     Array<{ id: number; key: string; msg: number; q: number; sender: string | null }>;

@@ -41,13 +41,13 @@ export function runCheck(db: Db, o: CheckOptions): CheckResult {
   const host = o.host === undefined ? '' : ' AND m.host = @host';
   const hp = o.host === undefined ? {} : { host: o.host };
 
-  const stuck = db.prepare(`SELECT count(*) FROM messages m INDEXED BY messages_first
+  const stuck = db.prepare(`SELECT count(*) FROM messages m
       WHERE m.first_us >= @old AND m.first_us < @cut AND m.ended_us IS NULL AND m.lost = 0${host}`)
     .pluck().get({ old: o.now - 30 * 86400e6, cut: o.now - o.stuckAgeUs, ...hp }) as number;
 
   // attempts in the window, of mail queued up to a week before it
   const a = db.prepare(`SELECT count(*) AS n, sum(d.result = 'failure') AS f, sum(d.result = 'deferral') AS z
-      FROM messages m INDEXED BY messages_first JOIN deliveries d ON d.message_id = m.id
+      FROM messages m JOIN deliveries d ON d.message_id = m.id
       WHERE m.first_us >= @old AND m.first_us < @now${host}
         AND d.result IN ('success', 'failure', 'deferral') AND d.finished_us >= @from AND d.finished_us < @now`)
     .get({ old: from - 7 * 86400e6, now: o.now, from, ...hp }) as
@@ -65,7 +65,7 @@ export function runCheck(db: Db, o: CheckOptions): CheckResult {
 
   const alerts = db.prepare(`SELECT count(*) FROM notices WHERE level = 'alert' AND at_us >= ? AND at_us < ?${o.host === undefined ? '' : ' AND host = ?'}`)
     .pluck().get(...[from, o.now, ...(o.host === undefined ? [] : [o.host])]) as number;
-  const rejected = db.prepare(`SELECT count(*) FROM sessions INDEXED BY sessions_start WHERE start_us >= ? AND start_us < ? AND queued = 0${o.host === undefined ? '' : ' AND host = ?'}`)
+  const rejected = db.prepare(`SELECT count(*) FROM sessions WHERE start_us >= ? AND start_us < ? AND queued = 0${o.host === undefined ? '' : ' AND host = ?'}`)
     .pluck().get(...[from, o.now, ...(o.host === undefined ? [] : [o.host])]) as number;
   const perMin = rejected / (o.windowUs / 60e6);
 

@@ -45,7 +45,7 @@ export function matchupLines(db: Db, o: MatchupOptions = {}): string[] {
   if (o.host !== undefined) c.push('m.host = @host');
   const rows = db.prepare(`SELECT m.id, m.queued_us, m.ended_us, m.lost, m.bytes, m.sender, m.qp, m.uid,
       d.seq, d.channel, d.recipient, d.started_us, d.finished_us, d.result, d.reason
-    FROM messages m INDEXED BY messages_first LEFT JOIN deliveries d ON d.message_id = m.id
+    FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
     WHERE ${c.join(' AND ')} ORDER BY m.first_us, m.id, d.seq`).raw()
     .iterate({ since: o.since ?? -(2 ** 62), until: o.until ?? 2 ** 62, ...(o.host === undefined ? {} : { host: o.host }) }) as IterableIterator<Row>;
 
