@@ -17,7 +17,7 @@ export function duration(s: number): string {
 
 function bytes(b: number): string {
   if (b < 1024) return `${b}`;
-  const u = ['k', 'm', 'g', 't'];
+  const u = ['k', 'M', 'G', 'T'];
   let v = b, i = -1;
   while (v >= 1000 && i < u.length - 1) { v /= 1024; i++; }
   return `${v < 10 ? v.toFixed(1) : v.toFixed(0)}${u[i]}`;

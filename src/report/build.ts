@@ -23,7 +23,7 @@ const MIN_US = -(2 ** 62);
 const MAX_US = 2 ** 62;
 
 type Row = [
-  id: number, key: string, msg: number, first: number, queued: number | null, ended: number | null, partial: number,
+  id: number, host: string, key: string, first: number, queued: number | null, ended: number | null, partial: number,
   bytes: number | null, sender: string | null, uid: number | null, triple: number, bounceQp: number | null,
   seq: number | null, run: number | null, channel: 'local' | 'remote' | null, recipient: string | null,
   started: number | null, finished: number | null, result: string | null, reason: string | null,
@@ -83,8 +83,10 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   const hostSql = o.host === undefined ? '' : ' AND m.host = @host';
   const args = { since, until, host: o.host };
 
-  const rows = db.prepare(`SELECT m.id, m.key, m.msg, m.first_us, m.queued_us, m.ended_us, m.partial, m.bytes, m.sender, m.uid,
-      m.triple_bounce, m.bounce_qp, d.seq, d.run, d.channel, d.recipient, d.started_us, d.finished_us, d.result, d.reason,
+  // reasons are long and only failures and deferrals are grouped: the others are not read
+  const rows = db.prepare(`SELECT m.id, m.host, m.key, m.first_us, m.queued_us, m.ended_us, m.partial, m.bytes, m.sender, m.uid,
+      m.triple_bounce, m.bounce_qp, d.seq, d.run, d.channel, d.recipient, d.started_us, d.finished_us, d.result,
+      CASE WHEN d.result IN ('failure', 'deferral') THEN d.reason END,
       d.smtp_code, d.dsn, d.remote_ip, d.last, d.outcome
     FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
     WHERE m.first_us >= @since AND m.first_us < @until${hostSql}
@@ -120,7 +122,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
       if (ended === null) stillQueued++;
       else if (queued !== null) { queueSum += ended - queued; queueN++; }
       if (bounceQp !== null) bounces++;
-      if (sender === '#@[]') doubleKeys.push(r[1]); // a double bounce only if a bounce link leads to it
+      if (sender === '#@[]') doubleKeys.push(r[2]); // a double bounce only if a bounce link leads to it
       if (triple) triples++;
       bytes += nbytes ?? 0;
       hour(queued ?? first).queued++;
@@ -129,7 +131,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     }
     const [, , , , , , , , , , , , seq, run, channel, recipient, started, finished, result, reason, smtp, dsn, ip, last, outcome] = r;
     if (seq === null || channel === null || recipient === null) continue;
-    const runKey = r[1].slice(0, r[1].indexOf(':'));
+    const runKey = r[1];
     if (run !== null) {
       const e = runs.get(runKey);
       if (e === undefined) runs.set(runKey, { min: run, max: run });

@@ -65,13 +65,20 @@ export function awkNum(x: number): string {
 }
 
 /** awk's string → number: the longest numeric prefix (strtod), else 0. */
+const PLAIN_NUMBER = /^-?\d+(?:\.\d*)?$/;
+
 export function awkToNum(s: string): number {
+  if (PLAIN_NUMBER.test(s)) return Number(s); // the common case: matchup's stamps and counts
   const m = /^[ \t\n]*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)/.exec(s);
   return m === null ? 0 : Number(m[0].trim());
 }
 
 /** awk's default field splitting: runs of blanks, leading and trailing ones dropped. */
 export function awkFields(line: string): string[] {
+  // the common case (matchup's own lines): single spaces, nothing at either end
+  if (!line.includes('\t') && !line.includes('  ') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32 && line !== '') {
+    return line.split(' ');
+  }
   const t = line.replace(/^[ \t\n]+|[ \t\n]+$/g, '');
   return t === '' ? [] : t.split(/[ \t\n]+/);
 }

@@ -1,0 +1,83 @@
+// npm run bench (second part): report times on a store of the replayed volume log (×9: about
+// 204,000 messages), beside the time it took to ingest that log and qmailanalog's figure.
+// Each command runs as a user runs it (bin/qtrace, a fresh process); the median of three is shown.
+//
+// qmailanalog: set QMAILANALOG=DIR (a dir holding matchup and zoverall built from its public C
+// sources) to time `matchup | zoverall` on the same log here; else the lab's measurement (×1 log,
+// lab VM) from volume/qmailanalog/matchup-time-v.txt is shown.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LAB, REPO } from '../helpers/lab.js';
+import { readVolume, writeReplay } from './make-log.js';
+
+const dir = join(REPO, 'bench-data');
+mkdirSync(dir, { recursive: true });
+const log = join(dir, 'send-x9.log');
+if (!existsSync(log)) await writeReplay(await readVolume(join(LAB, 'volume', 'logs', 'send')), 9, log);
+const db = join(dir, 'report-x9.db');
+for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+
+const BIN = join(REPO, 'bin', 'qtrace');
+function time(args: string[]): { s: number; out: string } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status === null || (r.status > 1 && args[0] !== 'check')) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return { s, out: r.stdout }; // check exits 0–2 by design
+}
+function median(args: string[], runs = 3): number {
+  const t = Array.from({ length: runs }, () => time(args).s).sort((a, b) => a - b);
+  return t[Math.floor(runs / 2)]!;
+}
+
+const ingest = time(['ingest', '--db', db, '--host', 'vm', log]).s;
+const store = new Database(db, { readonly: true });
+const messages = store.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+const [lo, hi] = store.prepare('SELECT min(first_us), max(first_us) FROM messages').raw().get() as [number, number];
+store.close();
+const iso = (us: number): string => new Date(us / 1000).toISOString();
+// one of the nine copies: a window the size of the lab's volume run
+const win = ['--since', iso(lo + ((hi - lo) * 4) / 9), '--until', iso(lo + ((hi - lo) * 5) / 9)];
+const lines = Number(readFileSync(log, 'utf8').split('\n').length - 1);
+
+const rows: Array<[string, number]> = [
+  ['report (text, whole store)', median(['report', '--db', db])],
+  ['report --format json', median(['report', '--db', db, '--format', 'json'])],
+  ['report --format html', median(['report', '--db', db, '--format', 'html'])],
+  ['report (text, one copy\'s window)', median(['report', '--db', db, ...win])],
+  ['report --format matchup', median(['report', '--db', db, '--format', 'matchup'])],
+  ['report --format zoverall', median(['report', '--db', db, '--format', 'zoverall'])],
+  ['check', median(['check', '--db', db, '--now', iso(hi)])],
+];
+
+console.log(`\nreport on the ×9 replay: ${messages.toLocaleString('en')} messages, ${lines.toLocaleString('en')} lines, ` +
+  `${(statSync(log).size / 1e6).toFixed(0)} MB (store ${(statSync(db).size / 1e6).toFixed(0)} MB)`);
+console.log(`  qtrace ingest of that log:           ${ingest.toFixed(2)} s`);
+for (const [what, s] of rows) console.log(`  ${(what + ':').padEnd(36)} ${s.toFixed(2)} s  (${((100 * s) / ingest).toFixed(0)} % of the ingest)`);
+
+const qa = process.env['QMAILANALOG'];
+if (qa !== undefined && existsSync(join(qa, 'matchup'))) {
+  // multilog's @tai64n → "sec.usec", as the lab fed matchup (tai2dec)
+  const dec = join(dir, 'send-x9.dec');
+  if (!existsSync(dec)) {
+    const { decodeTai64n } = await import('../../parsers/timestamp.js');
+    const out: string[] = [];
+    for (const l of readFileSync(log, 'utf8').split('\n')) {
+      if (l === '') continue;
+      const us = decodeTai64n(l.slice(1, 25))!.us;
+      out.push(`${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}${l.slice(25)}`);
+    }
+    (await import('node:fs')).writeFileSync(dec, out.join('\n') + '\n');
+  }
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('sh', ['-c', `"${qa}/matchup" < "${dec}" 5>/dev/null | "${qa}/zoverall" > /dev/null`]);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`  qmailanalog matchup | zoverall:      ${s.toFixed(2)} s here (exit ${r.status})`);
+} else {
+  const t = readFileSync(join(LAB, 'volume', 'qmailanalog', 'matchup-time-v.txt'), 'utf8');
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(t)?.[1] ?? '?';
+  console.log(`  qmailanalog matchup (lab VM, the ×1 log of 179,410 lines): ${wall} wall; not built here (set QMAILANALOG=DIR)`);
+}
