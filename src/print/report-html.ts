@@ -125,8 +125,11 @@ export function reportHtml(r: ReportView, s: Style): string {
 <p>remote (${n(r.delays.remote.count)}, average ${h(secs(r.delays.remote.average))}): ${pct(r.delays.remote)}</p>
 <p>average time in the queue: ${h(secs(r.delays.queue_seconds_avg))}; average attempt: local ${h(secs(r.delays.attempt_seconds_avg.local))}, remote ${h(secs(r.delays.attempt_seconds_avg.remote))}</p>\n`);
   body += section('Top senders', counted('sender', r.top.senders));
+  body += section('Top senders by bytes', counted('sender', r.top.by_bytes.senders));
   body += section('Top recipients', counted('recipient', r.top.recipients));
+  body += section('Top recipients by bytes', counted('recipient', r.top.by_bytes.recipients));
   body += section('Top recipient domains', domainsChart(r.top.recipient_domains) + counted('domain', r.top.recipient_domains));
+  body += section('Top recipient domains by bytes', counted('domain', r.top.by_bytes.recipient_domains));
   body += section('Top remote hosts delivered to (by IP)', counted('ip', r.top.remote_hosts));
   body += section('Top SMTP clients (by IP)', counted('ip', r.top.smtp_clients, false));
   body += section('Top injecting uids', counted('uid', r.top.uids));

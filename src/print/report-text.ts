@@ -62,7 +62,7 @@ function ddist(name: string, d: DelayDist): string {
 export function reportText(r: ReportView, s: Style): string {
   const t = r.totals;
   const at = (iso: string | null): string => (iso === null ? '…' : when(iso, s));
-  const hourLabel = (iso: string): string => DateTime.fromISO(iso, { zone: 'utc' }).setZone(s.zone).toFormat('yyyy-LL-dd HH:00');
+  const hourLabel = (iso: string): string => DateTime.fromISO(iso, { zone: 'utc' }).setZone(s.zone).toFormat('yyyy-LL-dd HH:mm');
   let o = `qtrace report${r.window.host === null ? '' : ` for ${escapeTerminal(r.window.host)}`}: ${r.window.since === null && r.window.until === null ? 'everything in the store' : `${at(r.window.since)} to ${at(r.window.until)}`}\n`;
   o += `Counted: ${r.window.counting}`;
   o += r.window.queued_before_still_open > 0 ? ` (${n(r.window.queued_before_still_open)} such were still queued when it began).\n` : '.\n';
@@ -107,8 +107,11 @@ export function reportText(r: ReportView, s: Style): string {
   o += `  average attempt: local ${secs(r.delays.attempt_seconds_avg.local)}, remote ${secs(r.delays.attempt_seconds_avg.remote)}\n`;
 
   o += title('Top senders') + counted('sender', r.top.senders);
+  o += title('Top senders by bytes') + counted('sender', r.top.by_bytes.senders);
   o += title('Top recipients') + counted('recipient', r.top.recipients);
+  o += title('Top recipients by bytes') + counted('recipient', r.top.by_bytes.recipients);
   o += title('Top recipient domains') + counted('domain', r.top.recipient_domains);
+  o += title('Top recipient domains by bytes') + counted('domain', r.top.by_bytes.recipient_domains);
   o += title('Top remote hosts delivered to (by IP)') + counted('ip', r.top.remote_hosts);
   o += title('Top SMTP clients (by IP)') + counted('ip', r.top.smtp_clients, false);
   o += title('Top injecting uids') + counted('uid', r.top.uids);

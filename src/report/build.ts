@@ -37,9 +37,11 @@ class Tally {
     if (e === undefined) this.#m.set(key, { count: 1, bytes: bytes ?? 0 });
     else { e.count++; e.bytes += bytes ?? 0; }
   }
-  top(n: number): Counted[] {
+  top(n: number, by: 'count' | 'bytes' = 'count'): Counted[] {
+    const first = by === 'count' ? (a: Counted, b: Counted) => b.count - a.count || b.bytes - a.bytes
+      : (a: Counted, b: Counted) => b.bytes - a.bytes || b.count - a.count;
     return [...this.#m].map(([key, v]) => ({ key, count: v.count, bytes: v.bytes }))
-      .sort((a, b) => b.count - a.count || b.bytes - a.bytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, n);
+      .sort((a, b) => first(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, n);
   }
 }
 
@@ -208,6 +210,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     top: {
       senders: senders.top(top), recipients: rcpts.top(top), recipient_domains: domains.top(top),
       remote_hosts: rhosts.top(top), smtp_clients: sessions.clients, uids: uids.top(top),
+      by_bytes: { senders: senders.top(top, 'bytes'), recipients: rcpts.top(top, 'bytes'), recipient_domains: domains.top(top, 'bytes') },
     },
     failures: fails.list(o.examples ?? 20),
     deferrals: defers.list(o.examples ?? 20),

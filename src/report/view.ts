@@ -87,6 +87,11 @@ export interface ReportView {
     readonly remote_hosts: readonly Counted[];   // IPs qmail-remote delivered to (or tried)
     readonly smtp_clients: readonly Counted[];   // IPs that connected to qmail-smtpd
     readonly uids: readonly Counted[];
+    readonly by_bytes: {                         // the same, ranked by bytes
+      readonly senders: readonly Counted[];
+      readonly recipients: readonly Counted[];
+      readonly recipient_domains: readonly Counted[];
+    };
   };
   readonly failures: readonly ReasonGroup[];
   readonly deferrals: readonly ReasonGroup[];

@@ -113,7 +113,8 @@ describe('report output', () => {
 
     const t = qtrace(['report', '--db', path, '--tz', 'UTC']);
     expect(t.status, t.stderr).toBe(0);
-    for (const title of ['Grand totals', 'Per-hour traffic', 'Delivery delays', 'Top senders', 'Top recipients', 'Top recipient domains',
+    for (const title of ['Grand totals', 'Per-hour traffic', 'Delivery delays', 'Top senders', 'Top senders by bytes', 'Top recipients',
+      'Top recipients by bytes', 'Top recipient domains', 'Top recipient domains by bytes',
       'Top remote hosts', 'Top SMTP clients', 'Top injecting uids', 'Failure reasons', 'Deferral reasons', 'Stuck messages',
       'Backscatter', 'qmail-send warnings and alerts']) {
       const at = t.stdout.indexOf(`\n${title}`);
