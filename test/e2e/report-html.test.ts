@@ -66,10 +66,10 @@ describe('report --format html in headless Chromium', () => {
 
     // what it drew
     const png = join(dir, 'report.png');
-    const shot = chromium(['--window-size=1280,5200', `--screenshot=${png}`, `file://${page}`]);
+    const shot = chromium(['--window-size=1280,12000', `--screenshot=${png}`, `file://${page}`]);
     expect(shot.status, shot.stderr.slice(-500)).toBe(0);
     const img = readPng(readFileSync(png));
-    expect([img.width, img.height]).toEqual([1280, 5200]);
+    expect([img.width, img.height]).toEqual([1280, 12000]);
     expect(countColor(img, '#ff00ff', 30), 'magenta: the planted div became markup').toBe(0);
     // per-hour stacked bars: delivered, failed, deferred
     expect(countColor(img, '#2e7d32')).toBeGreaterThan(2000);
