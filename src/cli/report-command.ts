@@ -43,7 +43,16 @@ export const reportCommand: CommandModule<object, Args> = {
     try {
       if (a.format === 'matchup' || a.format in Z_FORMATS) {
         const lines = matchupLines(db, { ...range, host: a.host });
-        await write(a.format === 'matchup' ? lines.map((l) => l + '\n').join('') : Z_FORMATS[a.format as ZFormat](lines));
+        if (a.format !== 'matchup') {
+          await write(Z_FORMATS[a.format as ZFormat](lines));
+          return;
+        }
+        let chunk = '';
+        for (const l of lines) {
+          chunk += l + '\n';
+          if (chunk.length > 1 << 16) { await write(chunk); chunk = ''; }
+        }
+        await write(chunk);
         return;
       }
       const now = a.now === undefined ? undefined : parseUserTime(a.now, a.tz);

@@ -21,19 +21,26 @@ const db = join(dir, 'report-x9.db');
 for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
 
 const BIN = join(REPO, 'bin', 'qtrace');
-function time(args: string[]): { s: number; out: string } {
+// CPU seconds (user + sys) as well as wall time, where GNU time is there: on a shared machine
+// the wall clock says more about the neighbours than about qtrace.
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+interface T { s: number; cpu: number }
+function time(args: string[]): T {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  const r = GNU_TIME === undefined
+    ? spawnSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 })
+    : spawnSync(GNU_TIME, ['-f', 'cpu=%U+%S', BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status === null || (r.status > 1 && args[0] !== 'check')) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return { s, out: r.stdout }; // check exits 0–2 by design
+  const c = /cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr); // check exits 0–2 by design
+  return { s, cpu: c === null ? NaN : Number(c[1]) + Number(c[2]) };
 }
-function median(args: string[], runs = 3): number {
-  const t = Array.from({ length: runs }, () => time(args).s).sort((a, b) => a - b);
+function median(args: string[], runs = 3): T {
+  const t = Array.from({ length: runs }, () => time(args)).sort((a, b) => a.s - b.s);
   return t[Math.floor(runs / 2)]!;
 }
 
-const ingest = time(['ingest', '--db', db, '--host', 'vm', log]).s;
+const ingest = time(['ingest', '--db', db, '--host', 'vm', log]);
 const store = new Database(db, { readonly: true });
 const messages = store.prepare('SELECT count(*) FROM messages').pluck().get() as number;
 const [lo, hi] = store.prepare('SELECT min(first_us), max(first_us) FROM messages').raw().get() as [number, number];
@@ -43,7 +50,7 @@ const iso = (us: number): string => new Date(us / 1000).toISOString();
 const win = ['--since', iso(lo + ((hi - lo) * 4) / 9), '--until', iso(lo + ((hi - lo) * 5) / 9)];
 const lines = Number(readFileSync(log, 'utf8').split('\n').length - 1);
 
-const rows: Array<[string, number]> = [
+const rows: Array<[string, T]> = [
   ['report (text, whole store)', median(['report', '--db', db])],
   ['report --format json', median(['report', '--db', db, '--format', 'json'])],
   ['report --format html', median(['report', '--db', db, '--format', 'html'])],
@@ -55,8 +62,11 @@ const rows: Array<[string, number]> = [
 
 console.log(`\nreport on the ×9 replay: ${messages.toLocaleString('en')} messages, ${lines.toLocaleString('en')} lines, ` +
   `${(statSync(log).size / 1e6).toFixed(0)} MB (store ${(statSync(db).size / 1e6).toFixed(0)} MB)`);
-console.log(`  qtrace ingest of that log:           ${ingest.toFixed(2)} s`);
-for (const [what, s] of rows) console.log(`  ${(what + ':').padEnd(36)} ${s.toFixed(2)} s  (${((100 * s) / ingest).toFixed(0)} % of the ingest)`);
+const fmt = (t: T): string => `${t.s.toFixed(2)} s wall, ${Number.isNaN(t.cpu) ? '?' : t.cpu.toFixed(2)} s CPU`;
+console.log(`  qtrace ingest of that log:           ${fmt(ingest)}`);
+for (const [what, t] of rows) {
+  console.log(`  ${(what + ':').padEnd(36)} ${fmt(t)}  (${((100 * t.s) / ingest.s).toFixed(0)} % of the ingest's wall time)`);
+}
 
 const qa = process.env['QMAILANALOG'];
 if (qa !== undefined && existsSync(join(qa, 'matchup'))) {

@@ -27,7 +27,7 @@ describe('report query plans', () => {
       const since = 1795628986e6, until = since + 60e6, now = until;
       buildReport(rec.db, { since, until, now });
       buildReport(rec.db, { since, until, now, host: 'vm' });
-      matchupLines(rec.db, { since, until });
+      [...matchupLines(rec.db, { since, until })];
       const t = { warn: 1, crit: 2 };
       runCheck(rec.db, { now, windowUs: 600e6, stuckAgeUs: 3600e6, minAttempts: 1, stuck: t, failPct: t, deferPct: t, staleUs: t, alerts: t, rejectsPerMin: t });
       expect(rec.sql.length).toBeGreaterThan(8);

@@ -62,7 +62,7 @@ function qtraceMatchup(batch: string, input: string): Promise<string[]> {
       const { db } = tempDb();
       try {
         await ingestPaths(db, [join(LAB, batch, input)], { host: 'vm' });
-        return matchupLines(db);
+        return [...matchupLines(db)];
       } finally {
         db.close();
       }

@@ -73,14 +73,14 @@ export function awkToNum(s: string): number {
   return m === null ? 0 : Number(m[0].trim());
 }
 
-/** awk's default field splitting: runs of blanks, leading and trailing ones dropped. */
-export function awkFields(line: string): string[] {
+/** awk's default field splitting: runs of blanks, leading and trailing ones dropped; the first `max` fields. */
+export function awkFields(line: string, max?: number): string[] {
   // the common case (matchup's own lines): single spaces, nothing at either end
   if (!line.includes('\t') && !line.includes('  ') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32 && line !== '') {
-    return line.split(' ');
+    return line.split(' ', max);
   }
   const t = line.replace(/^[ \t\n]+|[ \t\n]+$/g, '');
-  return t === '' ? [] : t.split(/[ \t\n]+/);
+  return t === '' ? [] : t.split(/[ \t\n]+/, max);
 }
 
 const byteCmp = (a: string, b: string): number => {

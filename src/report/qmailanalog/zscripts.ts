@@ -17,11 +17,11 @@ measure of how busy the mailer is.
 
 `;
 
-export function zoverall(lines: readonly string[]): string {
+export function zoverall(lines: Iterable<string>): string {
   let messages = 0, recips = 0, tries = 0, deliveries = 0, succ = 0, fail = 0, mbytes = 0, rbytes = 0;
   let qtime = 0, ddelay = 0, xdelay = 0, first = 0, last = 0, seen = false;
   for (const l of lines) {
-    const f = awkFields(l);
+    const f = awkFields(l, 7); // zoverall reads $2…$7
     const $ = (i: number): number => awkToNum(f[i - 1] ?? '');
     if (l.startsWith('m')) {
       ++messages;
@@ -72,7 +72,7 @@ export function zoverall(lines: readonly string[]): string {
   return o;
 }
 
-export function zddist(lines: readonly string[]): string {
+export function zddist(lines: Iterable<string>): string {
   const head = `Distribution of ddelays for successful deliveries
 
 Meaning of each line: The first pct% of successful deliveries
@@ -80,10 +80,13 @@ all happened within doneby seconds. The average ddelay was avg.
 
 `;
   // awk '/^d k/ { print $5 - $3 }' | sort -n | awk '…'
-  const values = sortNumeric(lines.filter((l) => l.startsWith('d k')).map((l) => {
-    const f = awkFields(l);
-    return awkNum(awkToNum(f[4] ?? '') - awkToNum(f[2] ?? ''));
-  }));
+  const delays: string[] = [];
+  for (const l of lines) {
+    if (!l.startsWith('d k')) continue;
+    const f = awkFields(l, 5);
+    delays.push(awkNum(awkToNum(f[4] ?? '') - awkToNum(f[2] ?? '')));
+  }
+  const values = sortNumeric(delays);
   const rows = ['doneby avg pct'];
   const cumulative = new Map<string, number>();
   let x = 0;
@@ -110,7 +113,7 @@ all happened within doneby seconds. The average ddelay was avg.
 }
 
 /** failures/deferrals/successes: per exact reason, count and total xdelay; `sort -k2 | columnt | tr _ ' '`. */
-function reasons(lines: readonly string[], prefix: string, title: string, what: string): string {
+function reasons(lines: Iterable<string>, prefix: string, title: string, what: string): string {
   const count = new Map<string, number>(), xd = new Map<string, number>();
   for (const l of lines) {
     if (!l.startsWith(prefix)) continue;
@@ -130,17 +133,17 @@ One line per reason for ${what}. Information on each line:
   return head + columnt(['del xdelay reason', ...sortByKey(rows, 2)]).replaceAll('_', ' ');
 }
 
-export const zfailures = (l: readonly string[]): string => reasons(l, 'd d', 'Reasons for failure', 'delivery failure');
-export const zdeferrals = (l: readonly string[]): string => reasons(l, 'd z', 'Reasons for deferral', 'deferral');
-export const zsuccesses = (l: readonly string[]): string => reasons(l, 'd k', 'Reasons for success', 'successful delivery');
+export const zfailures = (l: Iterable<string>): string => reasons(l, 'd d', 'Reasons for failure', 'delivery failure');
+export const zdeferrals = (l: Iterable<string>): string => reasons(l, 'd z', 'Reasons for deferral', 'deferral');
+export const zsuccesses = (l: Iterable<string>): string => reasons(l, 'd k', 'Reasons for success', 'successful delivery');
 
-export function zrecipients(lines: readonly string[]): string {
+export function zrecipients(lines: Iterable<string>): string {
   const xdelay = new Map<string, number>(), sbytes = new Map<string, number>();
   const succ = new Map<string, number>(), fail = new Map<string, number>(), temp = new Map<string, number>();
   const inc = (m: Map<string, number>, k: string, v: number): void => { m.set(k, (m.get(k) ?? 0) + v); };
   for (const l of lines) {
     if (!l.startsWith('d')) continue;
-    const f = awkFields(l);
+    const f = awkFields(l, 8);
     const r = f[7] ?? '';
     inc(xdelay, r, awkToNum(f[4] ?? '') - awkToNum(f[3] ?? ''));
     if (f[1] === 'k') { inc(sbytes, r, awkToNum(f[5] ?? '')); inc(succ, r, 1); }
@@ -162,7 +165,7 @@ One line per recipient. Information on each line:
   return head + columnt(['sbytes mess tries xdelay recipient', ...sortByKey(rows, 4)]);
 }
 
-export function zsenders(lines: readonly string[]): string {
+export function zsenders(lines: Iterable<string>): string {
   interface S { messages: number; succ: number; fail: number; temp: number; mbytes: number; sbytes: number; rbytes: number }
   const s = new Map<string, S>();
   const xdelay = new Map<string, number>();
