@@ -187,7 +187,8 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     window: {
       since: o.since === undefined ? null : iso(o.since), until: o.until === undefined ? null : iso(o.until),
       host: o.host ?? null, as_of: isoFromMicros(asOf), newest_line: iso(newest),
-      counting: 'messages first seen in the window, with all their deliveries (also those after its end); '
+      counting: o.since === undefined && o.until === undefined ? 'every message in the store, with all its deliveries'
+        : 'messages first seen in the window, with all their deliveries (also those after its end); '
         + 'messages queued before it are left out',
       queued_before_still_open: cut,
     },

@@ -15,7 +15,7 @@ export interface CheckOptions {
   readonly stuck: Threshold;             // messages
   readonly failPct: Threshold;           // % of attempts
   readonly deferPct: Threshold;          // % of attempts
-  readonly staleUs: Threshold;           // age of the newest line of the freshest-but-stalest stream
+  readonly staleUs: Threshold;           // age of the newest line, per stream (the stalest decides)
   readonly alerts: Threshold;            // qmail-send alert: lines
   readonly rejectsPerMin: Threshold;     // SMTP sessions turned away per minute
 }
@@ -29,7 +29,11 @@ export interface Metric {
   readonly text: string;                 // for the status line
 }
 
-export interface CheckResult { readonly state: 0 | 1 | 2 | 3; readonly metrics: readonly Metric[] }
+export interface CheckResult {
+  readonly state: 0 | 1 | 2 | 3;
+  readonly metrics: readonly Metric[];
+  readonly streams: ReadonlyArray<{ readonly stream: string; readonly age_seconds: number }>; // perfdata only
+}
 
 function judge(v: number | null, t: Threshold): 0 | 1 | 2 {
   if (v === null) return 0;
@@ -84,5 +88,7 @@ export function runCheck(db: Db, o: CheckOptions): CheckResult {
     m('rejections_per_min', Math.round(perMin * 100) / 100, '', o.rejectsPerMin, `${perMin.toFixed(2)} rejections/min`),
   ];
   const state = stalest === null ? 3 : (Math.max(...metrics.map((x) => x.state)) as 0 | 1 | 2);
-  return { state, metrics };
+  const perStream = [...streams].map(([stream, last]) => ({ stream, age_seconds: Math.max(0, (o.now - last) / 1e6) }))
+    .sort((a, b) => (a.stream < b.stream ? -1 : 1));
+  return { state, metrics, streams: perStream };
 }

@@ -39,7 +39,7 @@ describe('qtrace check', () => {
   it('OK (0) with room to spare; one line with perfdata', () => {
     const r = qtrace(['check', '--db', b1, ...now, '--failure-rate', '50,60', '--deferral-rate', '50,60']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^QTRACE OK - [^\n|]+ \| stuck=0;1;20;0; failure_rate=[\d.]+%;50;60;0; deferral_rate=[\d.]+%;50;60;0; newest_line_age=[\d.]+s;600;1800;0; alerts=0;1;1;0; rejections_per_min=[\d.]+;30;120;0;\n$/);
+    expect(r.stdout).toMatch(/^QTRACE OK - [^\n|]+ \| stuck=0;1;20;0; failure_rate=[\d.]+%;50;60;0; deferral_rate=[\d.]+%;50;60;0; newest_line_age=[\d.]+s;600;1800;0; alerts=0;1;1;0; rejections_per_min=[\d.]+;30;120;0; 'age send@vm'=[\d.]+s;600;1800;0; 'age smtpd@vm'=[\d.]+s;600;1800;0;\n$/);
     expect(r.stdout.split('\n')).toHaveLength(2);
   });
 
