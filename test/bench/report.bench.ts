@@ -82,10 +82,13 @@ if (qa !== undefined && existsSync(join(qa, 'matchup'))) {
     }
     (await import('node:fs')).writeFileSync(dec, out.join('\n') + '\n');
   }
+  const pipeline = `"${qa}/matchup" < "${dec}" 5>/dev/null | sh "${qa}/zoverall" > /dev/null`;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', `"${qa}/matchup" < "${dec}" 5>/dev/null | "${qa}/zoverall" > /dev/null`]);
+  const r = GNU_TIME === undefined ? spawnSync('sh', ['-c', pipeline], { encoding: 'utf8' })
+    : spawnSync(GNU_TIME, ['-f', 'cpu=%U+%S', 'sh', '-c', pipeline], { encoding: 'utf8' }); // sh waits for both: their CPU is counted
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`  qmailanalog matchup | zoverall:      ${s.toFixed(2)} s here (exit ${r.status})`);
+  const c = /cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr ?? '');
+  console.log(`  qmailanalog matchup | zoverall:      ${fmt({ s, cpu: c === null ? NaN : Number(c[1]) + Number(c[2]) })} (built here; exit ${r.status})`);
 } else {
   const t = readFileSync(join(LAB, 'volume', 'qmailanalog', 'matchup-time-v.txt'), 'utf8');
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(t)?.[1] ?? '?';
