@@ -50,7 +50,11 @@ function counted(head: string, list: readonly Counted[], withBytes = true): stri
 function reasons(list: readonly ReasonGroup[]): string {
   if (list.length === 0) return '  none\n';
   const w = Math.max(...list.map((r) => n(r.count).length));
-  return list.map((r) => `  ${n(r.count).padStart(w)}  ${escapeTerminal(r.template)}\n  ${' '.repeat(w)}  e.g. ${escapeTerminal(r.example.replace(/\n+$/, '').replace(/\n/g, ' / '))}\n`).join('');
+  return list.map((r) => {
+    const example = r.example.replace(/\n+$/, '').replace(/\n/g, ' / ');
+    const eg = example === r.template ? '' : `\n  ${' '.repeat(w)}  e.g. ${escapeTerminal(example)}`; // nothing was masked: no example needed
+    return `  ${n(r.count).padStart(w)}  ${escapeTerminal(r.template)}${eg}\n`;
+  }).join('');
 }
 
 function ddist(name: string, d: DelayDist): string {
@@ -94,7 +98,7 @@ export function reportText(r: ReportView, s: Style): string {
   ]);
   if (sess.rejected_by.length > 0) {
     o += '\n  SMTP sessions rejected, by reason:\n';
-    o += table(['count', 'reason'], sess.rejected_by.map((c) => [n(c.count), escapeTerminal(c.key)]), 'rl').replace(/^/gm, '  ');
+    o += table(['count', 'reason'], sess.rejected_by.map((c) => [n(c.count), escapeTerminal(c.key)]), 'rl').replace(/^(?=.)/gm, '  ');
   }
 
   o += title('Per-hour traffic');
