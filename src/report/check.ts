@@ -49,12 +49,12 @@ export function runCheck(db: Db, o: CheckOptions): CheckResult {
       WHERE m.first_us >= @old AND m.first_us < @cut AND m.ended_us IS NULL AND m.lost = 0${host}`)
     .pluck().get({ old: o.now - 30 * 86400e6, cut: o.now - o.stuckAgeUs, ...hp }) as number;
 
-  // attempts in the window, of mail queued up to a week before it
+  // attempts in the window, of mail queued up to a day before it (a day of messages by index; older retries are left out)
   const a = db.prepare(`SELECT count(*) AS n, sum(d.result = 'failure') AS f, sum(d.result = 'deferral') AS z
       FROM messages m JOIN deliveries d ON d.message_id = m.id
       WHERE m.first_us >= @old AND m.first_us < @now${host}
         AND d.result IN ('success', 'failure', 'deferral') AND d.finished_us >= @from AND d.finished_us < @now`)
-    .get({ old: from - 7 * 86400e6, now: o.now, from, ...hp }) as
+    .get({ old: from - 86400e6, now: o.now, from, ...hp }) as
     { n: number; f: number | null; z: number | null };
   const enough = a.n >= o.minAttempts;
   const failPct = enough ? (100 * (a.f ?? 0)) / a.n : null;
