@@ -9,7 +9,7 @@ import { parseUserTime } from './time.js';
 
 interface Args {
   db?: string; host?: string; tz?: string; now?: string; window: string; 'stuck-age': string; 'min-attempts': number;
-  stuck: string; 'failure-rate': string; 'deferral-rate': string; stale: string; alerts: string; rejections: string;
+  stuck: string; queuelifetime: string; 'failure-rate': string; 'deferral-rate': string; stale: string; alerts: string; rejections: string;
 }
 
 /** "W,C" (Nagios -w/-c pairs in one flag). */
@@ -33,6 +33,7 @@ export const checkCommand: CommandModule<object, Args> = {
     .option('window', { type: 'string', default: '15m', describe: 'rates, alerts and rejections over this much time before now' })
     .option('stuck-age', { type: 'string', default: '1h', describe: 'count messages still queued longer than this' })
     .option('stuck', { type: 'string', default: '1,20', describe: 'WARN,CRIT: messages still queued longer than --stuck-age' })
+    .option('queuelifetime', { type: 'string', default: '7d', describe: "qmail's control/queuelifetime: older mail has bounced, so is not looked for" })
     .option('failure-rate', { type: 'string', default: '10,25', describe: 'WARN,CRIT: % of delivery attempts in the window that failed' })
     .option('deferral-rate', { type: 'string', default: '20,50', describe: 'WARN,CRIT: % of delivery attempts in the window deferred' })
     .option('min-attempts', { type: 'number', default: 20, describe: 'rates are judged only over at least this many attempts' })
@@ -50,6 +51,7 @@ export const checkCommand: CommandModule<object, Args> = {
       const dur = (flag: string) => (x: string): number => parseDuration(x, `--${flag}`);
       const opts = {
         now, windowUs: parseDuration(a.window, '--window'), stuckAgeUs: parseDuration(a['stuck-age'], '--stuck-age'),
+        queueLifetimeUs: parseDuration(a.queuelifetime, '--queuelifetime'),
         host: a.host, minAttempts: a['min-attempts'],
         stuck: pair(a.stuck, 'stuck', num('stuck')), failPct: pair(a['failure-rate'], 'failure-rate', num('failure-rate')),
         deferPct: pair(a['deferral-rate'], 'deferral-rate', num('deferral-rate')), staleUs: pair(a.stale, 'stale', dur('stale')),

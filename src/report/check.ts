@@ -10,6 +10,7 @@ export interface CheckOptions {
   readonly now: number;                  // µs
   readonly windowUs: number;             // failure/deferral rates, alerts, rejections over this
   readonly stuckAgeUs: number;           // "still queued older than"
+  readonly queueLifetimeUs: number;      // qmail bounces what is older: no need to look further back
   readonly host?: string | undefined;
   readonly minAttempts: number;          // rates need this many attempts to count
   readonly stuck: Threshold;             // messages
@@ -47,7 +48,7 @@ export function runCheck(db: Db, o: CheckOptions): CheckResult {
 
   const stuck = db.prepare(`SELECT count(*) FROM messages m
       WHERE m.first_us >= @old AND m.first_us < @cut AND m.ended_us IS NULL AND m.lost = 0${host}`)
-    .pluck().get({ old: o.now - 30 * 86400e6, cut: o.now - o.stuckAgeUs, ...hp }) as number;
+    .pluck().get({ old: o.now - o.queueLifetimeUs - 86400e6, cut: o.now - o.stuckAgeUs, ...hp }) as number;
 
   // attempts in the window, of mail queued up to a day before it (a day of messages by index; older retries are left out)
   const a = db.prepare(`SELECT count(*) AS n, sum(d.result = 'failure') AS f, sum(d.result = 'deferral') AS z

@@ -29,7 +29,7 @@ describe('report query plans', () => {
       buildReport(rec.db, { since, until, now, host: 'vm' });
       [...matchupLines(rec.db, { since, until })];
       const t = { warn: 1, crit: 2 };
-      runCheck(rec.db, { now, windowUs: 600e6, stuckAgeUs: 3600e6, minAttempts: 1, stuck: t, failPct: t, deferPct: t, staleUs: t, alerts: t, rejectsPerMin: t });
+      runCheck(rec.db, { now, windowUs: 600e6, stuckAgeUs: 3600e6, queueLifetimeUs: 7 * 86400e6, minAttempts: 1, stuck: t, failPct: t, deferPct: t, staleUs: t, alerts: t, rejectsPerMin: t });
       expect(rec.sql.length).toBeGreaterThan(8);
       // parameters as literals: EXPLAIN needs no values, and a range on literals plans like one on parameters
       const plans = rec.sql.map((s) => ({ s, plan: (db.prepare(`EXPLAIN QUERY PLAN ${s.replace(/\?|@\w+/g, '1')}`).all() as Array<{ detail: string }>).map((r) => r.detail) }));
