@@ -150,6 +150,33 @@ describe('report output', () => {
   });
 });
 
+describe('report windows and hosts', () => {
+  it('a window counts the messages first seen in it; one cut in two adds up; --host keeps to its host', async () => {
+    const { db } = tempDb();
+    try {
+      await ingestPaths(db, [join(LAB, 'b1-scenarios', 'logs', 'send')], { host: 'vm' });
+      await ingestPaths(db, [join(LAB, 'd2-local-time', 'logs', 'send')], { host: 'other' });
+      const all = buildReport(db, {});
+      const cut = Date.parse('2026-11-25T17:50:00Z') * 1000;   // b1 ran 17:49:46–17:51:52
+      const before = buildReport(db, { until: cut, host: 'vm' }), after = buildReport(db, { since: cut, host: 'vm' });
+      const vm = buildReport(db, { host: 'vm' }), other = buildReport(db, { host: 'other' });
+      expect(vm.totals.messages).toBe(70);                     // zoverall's completed messages for b1
+      expect(other.totals.messages).toBe(62);                  // and for d2
+      expect(vm.totals.messages + other.totals.messages).toBe(all.totals.messages);
+      expect(before.totals.messages + after.totals.messages).toBe(vm.totals.messages);
+      expect(before.totals.delivered + after.totals.delivered).toBe(vm.totals.delivered);
+      expect(before.totals.messages).toBeGreaterThan(0);
+      expect(after.totals.messages).toBeGreaterThan(0);
+      // b1-021 (queued 17:49:46, bounced after queuelifetime at 17:51:51) was still queued at the cut
+      expect(after.window.queued_before_still_open).toBeGreaterThan(0);
+      expect(after.window.counting).toMatch(/messages queued before it are left out/);
+      expect(other.top.recipient_domains.map((d) => d.key)).not.toContain('mxself.example.org'); // a b1-only domain
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+});
+
 function emptyView(): ReportView {
   const { db } = tempDb();
   try { return buildReport(db, {}); } finally { db.close(); }
