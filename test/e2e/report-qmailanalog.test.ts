@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fixed, general, sortByKey, sortNumeric, columnt } from '../../src/report/qmailanalog/awk.js';
+import { awkFields, columnt, fixed, general, sortByKey, sortNumeric } from '../../src/report/qmailanalog/awk.js';
 import { matchupLines } from '../../src/report/qmailanalog/matchup.js';
 import { Z_FORMATS, type ZFormat } from '../../src/report/qmailanalog/zscripts.js';
 import { ingestPaths, LAB, tempDb } from '../helpers/lab.js';
@@ -87,6 +87,13 @@ describe('the z-script ports', () => {
     expect(sortByKey(['1 0.10 b', '10 0.02 a', '2 0.10 a'], 2)).toEqual(['10 0.02 a', '2 0.10 a', '1 0.10 b']);
     expect(sortNumeric(['1 x 10.5', '1 x 9.25', '2 x 9.25'], 3)).toEqual(['1 x 9.25', '2 x 9.25', '1 x 10.5']);
     expect(columnt(['a bb c', 'aaa b'])).toBe('  a  bb  c\naaa   b  \n');
+    // awk's fields: the fast path for single spaces agrees with the general rule
+    for (const l of ['a b c', 'a  b c', ' a b', 'a b ', 'a\tb c', '', 'a', 'd k 1 2 3']) {
+      const t = l.replace(/^[ \t\n]+|[ \t\n]+$/g, '');
+      for (const max of [undefined, 1, 2, 5]) {
+        expect(awkFields(l, max), JSON.stringify([l, max])).toEqual((t === '' ? [] : t.split(/[ \t\n]+/)).slice(0, max ?? 99));
+      }
+    }
   });
 });
 

@@ -75,9 +75,20 @@ export function awkToNum(s: string): number {
 
 /** awk's default field splitting: runs of blanks, leading and trailing ones dropped; the first `max` fields. */
 export function awkFields(line: string, max?: number): string[] {
-  // the common case (matchup's own lines): single spaces, nothing at either end
-  if (!line.includes('\t') && !line.includes('  ') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32 && line !== '') {
-    return line.split(' ', max);
+  // the common case (matchup's own lines, single spaces): cut the fields wanted, leave the long tail alone
+  const c0 = line.charCodeAt(0);
+  if (line !== '' && c0 !== 32 && c0 !== 9 && c0 !== 10) {
+    const out: string[] = [];
+    let pos = 0, plain = true;
+    while (max === undefined || out.length < max) {
+      const sp = line.indexOf(' ', pos);
+      const f = sp < 0 ? line.slice(pos) : line.slice(pos, sp);
+      if (f === '' || f.includes('\t') || f.includes('\n')) { plain = false; break; }
+      out.push(f);
+      if (sp < 0) break;
+      pos = sp + 1;
+    }
+    if (plain) return out;
   }
   const t = line.replace(/^[ \t\n]+|[ \t\n]+$/g, '');
   return t === '' ? [] : t.split(/[ \t\n]+/, max);
