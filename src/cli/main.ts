@@ -14,6 +14,9 @@ import { noticesCommand } from './notices-command.js';
 import { ClosedPipe } from './output.js';
 import { showCommand } from './show-command.js';
 import { sessionsCommand } from './sessions-command.js';
+import { reportCommand } from './report-command.js';
+import { sqlCommand } from './sql-command.js';
+import { checkCommand } from './check-command.js';
 import { makeExplainCommand, type ExplainArgv } from './explain-command.js';
 import { storeEvidence } from '../query/evidence.js';
 import { openDb, resolveDbPath, type Db } from '../store/db.js';
@@ -53,6 +56,9 @@ export async function main(argv: string[]): Promise<void> {
       .command(messagesCommand)
       .command(sessionsCommand)
       .command(noticesCommand)
+      .command(reportCommand)
+      .command(checkCommand)
+      .command(sqlCommand)
       .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
       .demandCommand(1, 'name a command (see --help)')

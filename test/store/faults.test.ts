@@ -310,9 +310,11 @@ describe('links and writers', () => {
     for (let i = 0; i < 200 && linked === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(db)) continue;
-      const d = openDb(db, { readonly: true, mustExist: true });
-      try { linked = d.prepare("SELECT count(*) FROM session_links WHERE link = 'exact'").pluck().get() as number; } catch { /* not yet */ }
-      d.close();
+      try { // the store may still be being created
+        const d = openDb(db, { readonly: true, mustExist: true });
+        linked = d.prepare("SELECT count(*) FROM session_links WHERE link = 'exact'").pluck().get() as number;
+        d.close();
+      } catch { /* not yet */ }
     }
     c.stdin.end();
     await new Promise((r) => c.on('close', r));
