@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { QtraceError } from '../util/errors.js';
 import { ingestCommand } from './ingest-command.js';
+import { liveCommand, ShowHelp } from './live-command.js';
 import { messagesCommand } from './messages-command.js';
 import { ClosedPipe } from './output.js';
 import { showCommand } from './show-command.js';
@@ -33,17 +34,18 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
   const debug = argv.includes('--debug');
+  const y = yargs(hideBin(['node', 'qtrace', ...argv]));
   try {
-    await yargs(hideBin(['node', 'qtrace', ...argv]))
+    await y
       .scriptName('qtrace')
-      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]')
+      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n       tail -F /var/log/qmail/current | $0 [options]')
+      .command(liveCommand)
       .command(ingestCommand)
       .command(showCommand)
       .command(messagesCommand)
       .command(sessionsCommand)
       .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
-      .demandCommand(1, 'name a command (see --help)')
       .strict()
       .fail((msg, err) => {
         if (err !== undefined && err !== null) throw err;
@@ -55,6 +57,11 @@ export async function main(argv: string[]): Promise<void> {
       .parseAsync();
   } catch (e) {
     if (e instanceof ClosedPipe) return;
+    if (e instanceof ShowHelp) {
+      y.showHelp('error');
+      process.exitCode = 2;
+      return;
+    }
     if (debug) process.stderr.write(((e as Error).stack ?? String(e)) + '\n');
     if (e instanceof QtraceError) fail(e.message, e.hint);
     else fail((e as Error).message ?? String(e));

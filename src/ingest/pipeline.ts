@@ -2,6 +2,7 @@
 // The pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
 
 import type { SendEvent } from '../../parsers/events.js';
+import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
 import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
 import { queueOf } from '../../parsers/qmail-send.js';
@@ -54,6 +55,8 @@ export interface IngestSink {
   /** A file is about to be read (or was skipped). */
   onFile?(f: InputFile, skipped: boolean): void;
   commit(b: CommitBatch): void | Promise<void>;
+  /** Each parsed event, as it is handed to its correlator (live view, metrics). */
+  onEvent?(at: number, host: string, source: 'send' | 'smtpd', ev: SendEvent | SmtpdEvent, raw: string): void;
 }
 
 export interface IngestStats {
@@ -76,6 +79,7 @@ export class Pipeline<E> {
   readonly #marks: StreamMarks;
   #unknowns: UnknownLine[] = [];
   readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
+  #onEvent: IngestSink['onEvent'];
 
   #key(source: string, host: string): string {
     let byHost = this.#keys.get(source);
@@ -94,6 +98,7 @@ export class Pipeline<E> {
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
   async run(groups: readonly (readonly InputFile[])[], sink: IngestSink): Promise<IngestStats> {
     const sources = groups.map((g, i) => this.#readGroup(g, i, sink));
+    this.#onEvent = sink.onEvent?.bind(sink);
     const commitLines = this.#opts.commitLines ?? 50_000;
     const commitMs = this.#opts.commitMs ?? 1000;
     let since = 0;
@@ -140,9 +145,11 @@ export class Pipeline<E> {
       // indimail multi-queue: each queue is its own qmail-send, with its own ids
       const q = queueOf(text);
       this.correlator.push(at, q === undefined ? host : `${host}/${q}`, p.send as SendEvent);
+      this.#onEvent?.(at, q === undefined ? host : `${host}/${q}`, 'send', p.send as SendEvent, it.raw);
     } else if (p.other !== undefined) {
       this.stats.sideEvents++;
       this.#opts.side!.push(at, host, source, p.other);
+      this.#onEvent?.(at, host, 'smtpd', p.other as SmtpdEvent, it.raw);
     } else {
       // A framed line that no parser knows may be two lines glued by a lost newline.
       const parts = f.framing === 'none' || it.raw.length < 40 ? undefined : splitGlued(it.raw);

@@ -14,7 +14,7 @@ import { applyBatch } from '../store/batch.js';
 import { deferIndexes, restoreIndexes } from '../store/bulk.js';
 import { sessionKey, StoreWriter, type FileRecord } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
-import { Pipeline, type IngestStats, type ReaderState } from './pipeline.js';
+import { Pipeline, type CommitBatch, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import type { Log } from '../util/log.js';
@@ -26,6 +26,15 @@ export interface IngestOptions {
   readonly commitLines?: number;
   readonly log?: Log | undefined;
   readonly signal?: AbortSignal | undefined;
+  readonly commitMs?: number;            // a live pipe commits (and its lines show) this soon
+  readonly observer?: IngestObserver | undefined;
+}
+
+/** Sees each event, and each commit once it is stored (the live view and the metrics). */
+export interface IngestObserver {
+  readonly onEvent?: IngestSink['onEvent'];
+  onFile?(f: InputFile, skipped: boolean): void;
+  onCommit?(b: CommitBatch, sessions: readonly Session[], stats: Readonly<IngestStats>): void;
 }
 
 export interface IngestResult extends IngestStats {
@@ -51,6 +60,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal,
     side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
+    ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
   }, Correlator.restore(w.getState<CorrelatorSnapshot>('correlator'), loadOpenTimelines(db)), w.getState<ReaderState>('reader'));
   const written = new Set<string>();
   let from = Infinity;
@@ -72,7 +82,11 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
   if (bulk) deferIndexes(db);
   await p.run(groups, {
     alreadyRead: (f: InputFile) => f.path !== '-' && w.fileSize(f.path, f.identity) === f.size,
-    onFile: (f, skipped) => opts.log?.info({ bytes: f.size }, `${skipped ? 'skipping (read before)' : 'reading'} ${f.path === '-' ? 'standard input' : f.path}`),
+    onFile: (f, skipped) => {
+      opts.log?.info({ bytes: f.size }, `${skipped ? 'skipping (read before)' : 'reading'} ${f.path === '-' ? 'standard input' : f.path}`);
+      opts.observer?.onFile?.(f, skipped);
+    },
+    ...(opts.observer?.onEvent === undefined ? {} : { onEvent: opts.observer.onEvent }),
     commit: (b) => {
       const log = opts.log;
       if (log !== undefined && log.isLevelEnabled('info')) {
@@ -90,6 +104,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
         ['sessions', structuredClone(sessions.snapshot())]]; // a copy: flushOpen() below closes the live ones
       const all = b.final ? [...closed, ...note(sessions.flushOpen())] : closed; // after the snapshot
       applyBatch(w, { output: b.output, sessions: all, unknowns: b.unknowns, state, files: b.final ? files : [] });
+      opts.observer?.onCommit?.(b, all, p.stats);
     },
   });
   if (bulk) restoreIndexes(db);
