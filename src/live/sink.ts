@@ -4,6 +4,7 @@
 // span they cover), so a summary can name its SMTP session.
 
 import type { Link } from '../correlate/correlator.js';
+import type { Timeline } from '../correlate/timeline.js';
 import type { Session } from '../correlate/sessions.js';
 import type { CommitBatch, IngestStats } from '../ingest/pipeline.js';
 import type { IngestObserver } from '../ingest/to-store.js';
@@ -18,20 +19,37 @@ export interface LiveOptions {
   readonly emit: (records: readonly LiveRecord[], sessions: readonly Session[], stats: Readonly<IngestStats>) => void;
 }
 
+/** A summary waits this long (log time, or wall time on a quiet log) for its bounce, forwards and session. */
+const HOLD_LOG_US = 2_000_000;
+const HOLD_WALL_MS = 1000;
+
+interface Held { t: Timeline; since: number; session: SessionRecord | null }
+
 export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
   let pending: EventRecord[] = [];
-  // links seen but whose message has not ended yet (a bounce is linked before its original ends)
+  // links of messages not summarised yet (a bounce is often queued after its original ended)
   const links = new Map<string, Link[]>();
+  let held: Held[] = [];
   let writer: StoreWriter | undefined;
   let smtpd = false;
+  let newest = -Infinity;
   const remember = (k: string, l: Link): void => {
     const a = links.get(k);
     if (a === undefined) links.set(k, [l]);
     else a.push(l);
   };
+  const complete = (h: Held): boolean => {
+    const ls = links.get(h.t.key) ?? [];
+    if (h.t.bounceQp !== null && !ls.some((l) => l.kind === 'bounce' && l.from === h.t.key)) return false;
+    for (const d of h.t.deliveries) {
+      if (d.forwardQp !== null && !ls.some((l) => l.kind === 'forward' && l.from === h.t.key && l.qp === d.forwardQp)) return false;
+    }
+    return !smtpd || h.session !== null || h.t.qp === null;
+  };
   return {
     onEvent: (at, host, source, ev, raw) => {
       if (source === 'smtpd') smtpd = true;
+      if (at > newest) newest = at;
       pending.push(eventRecord(at, host, source, ev, raw));
     },
     onCommit: (b: CommitBatch, sessions, stats) => {
@@ -42,27 +60,44 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       for (const n of b.output.notices) if (n.level === 'qtrace') out.push(noticeRecord(n));
       for (const r of events) out.push(r);
       for (const l of b.output.links) { remember(l.from, l); remember(l.to, l); }
-      const ended = endedTimelines(b.output.timelines);
-      if (ended.length > 0) {
-        const sessionOf = new Map<string, SessionRecord>();
-        if (smtpd) {
+      const now = Date.now();
+      for (const t of endedTimelines(b.output.timelines)) held.push({ t, since: now, session: null });
+      if (held.length > 0 && smtpd && (sessions.length > 0 || held.some((h) => h.session === null))) {
+        const want = held.filter((h) => h.session === null && h.t.qp !== null);
+        if (want.length > 0 && (sessions.length > 0 || b.final || want.some((h) => h.since === now))) {
           let from = Infinity;
           let to = -Infinity;
-          for (const t of ended) { from = Math.min(from, t.queued ?? t.firstSeen); to = Math.max(to, t.ended ?? t.firstSeen); }
+          for (const { t } of want) { from = Math.min(from, t.queued ?? t.firstSeen); to = Math.max(to, t.ended ?? t.firstSeen); }
           writer ??= new StoreWriter(db);
           linkSessionsInStore(db, writer, from, to);
-          for (const [key, v] of sessionsOfMessages(db, ended.map((t) => t.key))) {
-            sessionOf.set(key, { key: v.id, link: v.link, pid: v.pid, client_ip: v.client.ip, client_host: v.client.host, helo: v.helo, verdict: v.verdict });
+          const found = sessionsOfMessages(db, want.map((h) => h.t.key));
+          for (const h of want) {
+            const v = found.get(h.t.key);
+            if (v !== undefined) h.session = { key: v.id, link: v.link, pid: v.pid, client_ip: v.client.ip, client_host: v.client.host, helo: v.helo, verdict: v.verdict };
           }
         }
-        const summaries = ended.map((t) => messageRecord(t, links.get(t.key) ?? [], sessionOf.get(t.key) ?? null));
-        for (const t of ended) links.delete(t.key);
-        for (const s of summaries) out.push(s);
       }
+      const keep: Held[] = [];
+      for (const h of held) {
+        const due = b.final || complete(h) || newest - (h.t.ended ?? h.t.firstSeen) > HOLD_LOG_US || now - h.since >= HOLD_WALL_MS;
+        if (!due) { keep.push(h); continue; }
+        out.push(messageRecord(h.t, links.get(h.t.key) ?? [], h.session));
+      }
+      // a link is kept until both of its messages are summarised
+      for (const h of held) if (!keep.includes(h)) for (const l of links.get(h.t.key) ?? []) forget(l, h.t.key);
+      held = keep;
       out.sort(byTime); // stable: a summary comes right after its `end msg`
       o.emit(out, sessions, stats);
     },
   };
+
+  function forget(l: Link, key: string): void {
+    const a = links.get(key);
+    if (a === undefined) return;
+    const i = a.indexOf(l);
+    if (i >= 0) a.splice(i, 1);
+    if (a.length === 0) links.delete(key);
+  }
 }
 
 const byTime = (x: LiveRecord, y: LiveRecord): number => (x.time < y.time ? -1 : x.time > y.time ? 1 : 0);

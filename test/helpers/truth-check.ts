@@ -14,14 +14,14 @@ export interface CheckResult {
 
 type Expect = 'delivered' | 'failed' | 'none';
 
-function expectedOutcome(r: TruthRecipient): Expect {
+export function expectedOutcome(r: TruthRecipient): Expect {
   const o = r.observed;
   if (o.startsWith('rejected at SMTP') || o.startsWith('not queued')) return 'none';
   if (o.startsWith('delivered') || o.startsWith('deferred-then-delivered') || o.startsWith('forwarded')) return 'delivered';
   return 'failed'; // bounced, deferred-then-bounced, bounced(in double bounce), discarded (triple bounce)
 }
 
-function sameRecipient(logged: string, rcpt: string): boolean {
+export function sameRecipient(logged: string, rcpt: string): boolean {
   const want = logsafe(rcpt.includes('@') ? rcpt : `${rcpt}@mx.example.test`).toLowerCase();
   const got = logged.toLowerCase();
   if (got === want) return true;
