@@ -95,12 +95,13 @@ async function runLive(a: Args): Promise<void> {
     emit: (records, sessions, stats) => {
       metrics?.observe(records, sessions, stats);
       progress?.update(stats);
-      if (closed || a.print === 'none') return;
+      if (closed || out.destroyed || a.print === 'none') return;
       let s = '';
       for (const r of records) if (shown(a.print, r)) s += render(r);
       if (s !== '') {
         progress?.done();
         out.write(s);
+        if (out.destroyed) stop.abort(); // the write found the pipe closed
       }
     },
   });
@@ -109,14 +110,19 @@ async function runLive(a: Args): Promise<void> {
     onEvent: (at, host, source, ev, raw) => { progress.line(raw); live.onEvent?.(at, host, source, ev, raw); },
   };
   try {
-    if (a.metrics !== undefined) server = await serveMetrics(a.metrics, () => metrics!.render());
+    if (a.metrics !== undefined) {
+      server = await serveMetrics(a.metrics, () => metrics!.render());
+      process.stderr.write(`qtrace: metrics at http://${server.address}/metrics\n`);
+    }
     const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
     const r = await ingestToStore(db, groups, {
       signal: stop.signal, commitMs: LIVE_COMMIT_MS, observer,
       host: a.host ?? implied ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
     });
     progress?.done();
-    if (!closed) {
+    // the last write's outcome (an EPIPE is reported after it) decides whether to speak at all
+    if (!out.destroyed) await new Promise<void>((r) => out.write('', () => setImmediate(r)));
+    if (!closed && !out.destroyed) {
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       process.stderr.write(`qtrace: ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
         `${r.unknown} unknown lines${stoppedBy === undefined ? '' : `, stopped by ${stoppedBy}`} in ${secs.toFixed(2)} s → ${dbPath}\n`);

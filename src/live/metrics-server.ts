@@ -6,6 +6,7 @@ import { QtraceError } from '../util/errors.js';
 
 export interface MetricsServer {
   readonly port: number;
+  readonly address: string;        // host:port as bound
   close(): Promise<void>;
 }
 
@@ -37,6 +38,7 @@ export async function serveMetrics(listen: string, render: () => string): Promis
   server.unref(); // never what keeps the process alive
   return {
     port: (server.address() as AddressInfo).port,
+    address: `${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

@@ -136,14 +136,16 @@ export function prettyPrinter(o: PrettyOptions): (r: LiveRecord) => string {
   const render = pretty.prettyFactory({
     colorize: o.color,
     hideObject: true,
+    ignore: 'pid,hostname', // our pid is smtpd's, shown in the message
     translateTime: false, // the prettifier below shows log time in --tz, to the millisecond
     minimumLevel: o.debug === true ? 'debug' : 'info',
     customColors: 'message:reset',
     customPrettifiers: {
-      time: (t) => {
+      time: (t) => { // pino-pretty passes this one no colours
         const s = String(t);
         const d = DateTime.fromISO(s, { zone: 'utc' }).setZone(zone);
-        return d.isValid ? `${d.toFormat('HH:mm:ss')}.${s.slice(20, 23)}` : e(s);
+        const text = d.isValid ? `${d.toFormat('HH:mm:ss')}.${s.slice(20, 23)}` : e(s);
+        return o.color ? `\x1b[2m${text}\x1b[22m` : text;
       },
       // the host where pino puts the level; the level itself only when it asks for attention
       level: (_l, _k, log, { colors }) => {
