@@ -5,6 +5,7 @@ import { ingestToStore } from '../ingest/to-store.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
+import { progressObserver } from '../live/progress.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
@@ -35,11 +36,15 @@ export const ingestCommand: CommandModule<object, Args> = {
     process.once('SIGTERM', onSignal);
     try {
       const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
+      // a terminal on stderr (never a pipe), and no --verbose lines to mix with
+      const progress = process.stderr.isTTY === true && !a.verbose ? progressObserver(groups.flat(), process.stderr) : undefined;
       const r = await ingestToStore(db, groups, {
+        observer: progress?.observer,
         signal: stop.signal,
         host: a.host ?? implied ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
         log: a.verbose ? makeLog(true) : undefined,
       });
+      progress?.done();
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       const extra: string[] = [];
       if (r.duplicates > 0) extra.push(`${r.duplicates} already stored`);

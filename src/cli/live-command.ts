@@ -9,7 +9,7 @@ import { ingestToStore, type IngestObserver } from '../ingest/to-store.js';
 import { LiveMetrics } from '../live/metrics.js';
 import { serveMetrics, type MetricsServer } from '../live/metrics-server.js';
 import { prettyPrinter } from '../live/pretty.js';
-import { Progress } from '../live/progress.js';
+import { progressObserver } from '../live/progress.js';
 import type { LiveRecord } from '../live/records.js';
 import { liveObserver } from '../live/sink.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
@@ -90,11 +90,11 @@ async function runLive(a: Args): Promise<void> {
     : prettyPrinter({ color: liveColor(a.color, tty), zone: a.tz ?? 'system', debug: a.print === 'all' });
   const metrics = a.metrics === undefined ? undefined : new LiveMetrics();
   let server: MetricsServer | undefined;
-  const progress = process.stderr.isTTY === true && (!tty || a.print === 'none') ? new Progress([], process.stderr) : undefined;
+  // progress only when the terminal is not showing the live view itself
+  const progress = process.stderr.isTTY === true && (!tty || a.print === 'none') ? progressObserver(groups.flat(), process.stderr) : undefined;
   const live = liveObserver(db, {
     emit: (records, sessions, stats) => {
       metrics?.observe(records, sessions, stats);
-      progress?.update(stats);
       if (closed || out.destroyed || a.print === 'none') return;
       let s = '';
       for (const r of records) if (shown(a.print, r)) s += render(r);
@@ -105,10 +105,7 @@ async function runLive(a: Args): Promise<void> {
       }
     },
   });
-  const observer: IngestObserver = progress === undefined ? live : {
-    ...live,
-    onEvent: (at, host, source, ev, raw) => { progress.line(raw); live.onEvent?.(at, host, source, ev, raw); },
-  };
+  const observer: IngestObserver = progress === undefined ? live : both(progress.observer, live);
   try {
     if (a.metrics !== undefined) {
       server = await serveMetrics(a.metrics, () => metrics!.render());
@@ -134,4 +131,12 @@ async function runLive(a: Args): Promise<void> {
     db.close();
     if (stop.signal.aborted) process.stdin.destroy(); // nothing more will be read
   }
+}
+
+function both(a: IngestObserver, b: IngestObserver): IngestObserver {
+  return {
+    onEvent: (at, host, source, ev, raw) => { a.onEvent?.(at, host, source, ev, raw); b.onEvent?.(at, host, source, ev, raw); },
+    onFile: (f, skipped) => { a.onFile?.(f, skipped); b.onFile?.(f, skipped); },
+    onCommit: (c, s, st) => { a.onCommit?.(c, s, st); b.onCommit?.(c, s, st); },
+  };
 }

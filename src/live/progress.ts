@@ -1,8 +1,10 @@
 // Progress of a long ingest on stderr, when stderr is a terminal: lines, rate, bytes and an ETA.
 // One line rewritten in place, at most a few times a second, cleared at the end.
 
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { IngestStats } from '../ingest/pipeline.js';
 import type { InputFile } from '../ingest/inputs.js';
+import type { IngestObserver } from '../ingest/to-store.js';
 
 export interface ProgressOut {
   write(s: string): unknown;
@@ -32,19 +34,19 @@ export class Progress {
     this.#out = out;
     this.#started = now;
     this.#everyMs = everyMs;
-    // .gz sizes are compressed and stdin has none: then lines and rate only
-    this.#total = files.length > 0 && files.every((f) => f.path !== '-' && !f.gz) ? files.reduce((s, f) => s + f.size, 0) : null;
+    // stdin has no size: then lines and rate only
+    this.#total = files.length > 0 && files.every((f) => f.path !== '-') ? files.reduce((s, f) => s + (f.gz ? gzSize(f.path) : f.size), 0) : null;
   }
 
   /** A line's bytes (events and unknown lines; duplicates are estimated from the mean). */
   line(raw: string): void {
-    this.#bytes += Buffer.byteLength(raw) + 1;
+    this.#bytes += raw.length + 1; // characters: bytes for the ASCII logs are, near enough
     this.#seen++;
   }
 
   /** Skipped files count as done. */
   skipped(f: InputFile): void {
-    this.#bytes += f.size;
+    this.#bytes += f.gz ? gzSize(f.path) : f.size;
   }
 
   text(stats: Readonly<IngestStats>, now: number): string {
@@ -63,8 +65,9 @@ export class Progress {
   update(stats: Readonly<IngestStats>, now = Date.now()): void {
     if (now - this.#last < this.#everyMs) return;
     this.#last = now;
-    const cols = this.#out.columns ?? 80;
-    this.#out.write(`\r\x1b[K${this.text(stats, now).slice(0, Math.max(10, cols - 1))}`);
+    const cols = this.#out.columns ?? 0; // 0: a terminal that did not say
+    const text = this.text(stats, now);
+    this.#out.write(`\r\x1b[K${cols > 20 ? text.slice(0, cols - 1) : text}`);
     this.#shown = true;
   }
 
@@ -72,4 +75,34 @@ export class Progress {
     if (this.#shown) this.#out.write('\r\x1b[K');
     this.#shown = false;
   }
+}
+
+/** A gzip file's uncompressed size, from its trailer (ISIZE: mod 2^32, of the last member). */
+function gzSize(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 18) return size;
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, size - 4);
+    return b.readUInt32LE(0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Progress as an ingest observer: line bytes from the events and unknown lines, a redraw per commit. */
+export function progressObserver(files: readonly InputFile[], out: ProgressOut): { observer: IngestObserver; done(): void } {
+  const p = new Progress(files, out);
+  return {
+    observer: {
+      onEvent: (_at, _host, _source, _ev, raw) => p.line(raw),
+      onFile: (f, skipped) => { if (skipped) p.skipped(f); },
+      onCommit: (b, _s, stats) => {
+        for (const u of b.unknowns) p.line(u.raw);
+        p.update(stats);
+      },
+    },
+    done: () => p.done(),
+  };
 }

@@ -5,7 +5,7 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -169,5 +169,24 @@ describe.skipIf(!haveLab() || !haveScript)('on a terminal, the SMTP side', () =>
     const plain = onPty(cmd).out.replace(/\x1b\[[0-9;]*m/g, '');
     expect(plain).toMatch(/ vm: smtpd \d+ connect from 127\.0\.0\.1/);
     expect(plain).toMatch(/smtpd \d+ rblsmtpd 451/);
+  });
+});
+
+describe.skipIf(!haveLab())('progress of a long ingest', () => {
+  const send = join(LAB, 'volume', 'logs', 'send');
+  it.skipIf(!haveScript)('on a terminal: lines, rate, bytes of the total (the .gz files uncompressed) and an ETA, then cleared', () => {
+    const r = onPty(`${q(process.execPath)} ${q(BIN)} ingest --db ${q(join(tmp(), 'q.db'))} --host vm ${q(send)}`);
+    expect(r.status).toBe(0);
+    const shown = r.out.split('\r').map((x) => x.replace(/\x1b\[K/g, ''));
+    // the total is the uncompressed size (from the gzip trailers)
+    const total = readdirSync(send).filter((f) => f.endsWith('.gz')).reduce((n, f) => n + gunzipSync(readFileSync(join(send, f))).length, 0);
+    const want = new RegExp(`^[\\d,]+ lines · [\\d,]+ lines/s · [\\d.]+ MB of ${(total / 1e6).toFixed(1)} MB \\(\\d+ %\\) · ETA \\d+:\\d\\d$`);
+    expect(shown.filter((x) => want.test(x)).length, shown.join('|')).toBeGreaterThan(0);
+    expect(r.out).toMatch(/\x1b\[Kqtrace: 179410 lines/);
+  });
+  it('never when stderr is a pipe', () => {
+    const r = qtrace(['ingest', '--db', join(tmp(), 'q.db'), '--host', 'vm', send]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^qtrace: 179410 lines, [^\r\x1b]*\n$/);
   });
 });
