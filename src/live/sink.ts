@@ -57,8 +57,8 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       pending = [];
       resolveRecords(events, b.output.timelines);
       const out: LiveRecord[] = [];
-      for (const n of b.output.notices) if (n.level === 'qtrace') out.push(noticeRecord(n));
       for (const r of events) out.push(r);
+      for (const n of b.output.notices) if (n.level === 'qtrace') out.push(noticeRecord(n)); // after the line that caused it
       for (const l of b.output.links) { remember(l.from, l); remember(l.to, l); }
       const now = Date.now();
       for (const t of endedTimelines(b.output.timelines)) held.push({ t, since: now, session: null });
