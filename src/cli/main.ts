@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await y
       .scriptName('qtrace')
-      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n       tail -F /var/log/qmail/current | $0 [options]')
+      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n   or: tail -F /var/log/qmail/current | $0 [options]')
       .command(liveCommand)
       .command(ingestCommand)
       .command(showCommand)

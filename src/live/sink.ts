@@ -22,6 +22,8 @@ export interface LiveOptions {
 /** A summary waits this long (log time, or wall time on a quiet log) for its bounce, forwards and session. */
 const HOLD_LOG_US = 2_000_000;
 const HOLD_WALL_MS = 1000;
+/** A link whose message was summarised already is kept this long (log time), then dropped. */
+const LINK_KEEP_US = 600_000_000;
 
 interface Held { t: Timeline; since: number; session: SessionRecord | null }
 
@@ -29,12 +31,15 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
   let pending: EventRecord[] = [];
   // links of messages not summarised yet (a bounce is often queued after its original ended)
   const links = new Map<string, Link[]>();
+  const seenAt = new Map<string, number>(); // key → log time its links came: a link to a message
+  // summarised before it came is dropped after LINK_KEEP_US, so the map stays bounded
   let held: Held[] = [];
   let writer: StoreWriter | undefined;
   let smtpd = false;
   let newest = -Infinity;
   const remember = (k: string, l: Link): void => {
     const a = links.get(k);
+    seenAt.set(k, newest);
     if (a === undefined) links.set(k, [l]);
     else a.push(l);
   };
@@ -86,6 +91,9 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       // a link is kept until both of its messages are summarised
       for (const h of held) if (!keep.includes(h)) for (const l of links.get(h.t.key) ?? []) forget(l, h.t.key);
       held = keep;
+      if (links.size > 1000) {
+        for (const [k, at] of seenAt) if (at < newest - LINK_KEEP_US && !held.some((h) => h.t.key === k)) { links.delete(k); seenAt.delete(k); }
+      }
       out.sort(byTime); // stable: a summary comes right after its `end msg`
       o.emit(out, sessions, stats);
     },
@@ -96,7 +104,7 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
     if (a === undefined) return;
     const i = a.indexOf(l);
     if (i >= 0) a.splice(i, 1);
-    if (a.length === 0) links.delete(key);
+    if (a.length === 0) { links.delete(key); seenAt.delete(key); }
   }
 }
 
