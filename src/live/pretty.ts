@@ -85,7 +85,10 @@ function smtpdLine(r: EventRecord, c: Colors): string {
     case 'tcp_warning': return c.yellow(`tcpserver warning: ${e(r.text)}`);
     case 'tcp_fatal': return c.bold(c.red(`tcpserver fatal: ${e(r.text)}`));
     case 'rec_in': return `${pid}${c.dim('<')} ${e(r.text)}`;
-    case 'rec_out': return `${pid}${c.dim('>')} ${e(r.text)}`;
+    case 'rec_out': {
+      const paint = r.smtp_code === undefined ? (x: string) => x : r.smtp_code >= 500 ? c.red : r.smtp_code >= 400 ? c.yellow : c.green;
+      return `${pid}${c.dim('>')} ${paint(e(r.text))}`;
+    }
     default: {
       const paint = r.accepted === false ? c.red : (s: string) => s;
       const parts = [r.kind, r.text === undefined ? undefined : e(r.text),

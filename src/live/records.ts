@@ -104,6 +104,8 @@ export function noticeRecord(n: Notice): NoticeRecord {
 }
 
 const iso = isoFromMicros;
+const RX_ENVELOPE = /^(MAIL FROM|RCPT TO):\s*<([^>]*)>/i;
+const RX_REPLY = /^([2-5]\d\d)[ -](?:ok \d+ qp (\d+))?/;
 
 function clientOf(ip: string, host?: string, port?: number): Client {
   const c: Client = { ip };
@@ -170,7 +172,20 @@ function smtpdFields(r: EventRecord, ev: SmtpdEvent): void {
     case 'tcp_fatal': r.level = LEVEL.error; r.text = ev.text; return;
     case 'rbl': r.pid = ev.pid; r.client = clientOf(ev.ip); r.smtp_code = ev.code; r.text = ev.text; r.accepted = false; return;
     case 'rbl_greetdelay': case 'rbl_info': r.pid = ev.pid; r.client = clientOf(ev.ip); r.text = ev.text; return;
-    case 'rec_in': case 'rec_out': r.level = LEVEL.debug; r.pid = ev.pid; r.text = ev.text; return;
+    case 'rec_in': case 'rec_out': {
+      r.pid = ev.pid; r.text = ev.text;
+      // the envelope and the verdicts are worth a line; the rest of the dialogue (and the body) is detail
+      const env = ev.kind === 'rec_in' ? RX_ENVELOPE.exec(ev.text) : null;
+      const reply = ev.kind === 'rec_out' ? RX_REPLY.exec(ev.text) : null;
+      if (env !== null) {
+        if (env[1]!.toUpperCase() === 'MAIL') r.from = env[2]!; else r.to = env[2]!;
+      } else if (reply !== null && (Number(reply[1]) >= 400 || reply[2] !== undefined)) {
+        r.smtp_code = Number(reply[1]);
+        if (reply[2] !== undefined) r.qp = Number(reply[2]);
+        r.accepted = Number(reply[1]) < 400;
+      } else r.level = LEVEL.debug;
+      return;
+    }
     case 'rec_eof': r.level = LEVEL.debug; r.pid = ev.pid; return;
     case 'chkuser':
       Object.assign(r, { from: ev.sender, to: ev.rcpt, accepted: ev.accepted, client: clientOf(ev.remoteIp, ev.remoteHost), text: ev.title });
