@@ -80,6 +80,11 @@ describe.skipIf(!haveLab())('--metrics', () => {
     const r = await get(port, '/metrics');
     expect(r.status).toBe(200);
     expect(r.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    // the exposition format: HELP and TYPE per family, then `name{labels} value` lines
+    for (const l of r.body.trimEnd().split('\n')) {
+      expect(l).toMatch(/^(# (HELP|TYPE) qtrace_[a-z_]+ .+|qtrace_[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+\d.e]+|.+ \+Inf)$/);
+    }
+    for (const name of r.body.match(/^# TYPE \S+ counter$/gm) ?? []) expect(name).toMatch(/_total counter$/);
     // every message of the truth, plus one bounce message per bounce the truth saw delivered
     const bounces = truth.bounce_messages.length;
     expect(value(end, 'qtrace_messages_queued_total')).toBe(queued + bounces);
@@ -121,5 +126,22 @@ describe.skipIf(!haveLab())('--metrics', () => {
     expect(value(m, 'qtrace_smtp_sessions_total{verdict="dropped_during_data"}')).toBe(1);
     child.stdin.end();
     expect(await new Promise((res) => child.on('close', res))).toBe(0);
+  });
+});
+
+describe('--metrics errors', () => {
+  it('a bad address or a port in use: one line, exit 2', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const db = join(mkdtempSync(join(tmpdir(), 'qtrace-metrics-')), 'q.db');
+    const bad = spawnSync(process.execPath, [BIN, '--db', db, '--metrics', 'nonsense'], { input: '', encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^qtrace: --metrics wants HOST:PORT, not 'nonsense' \(e\.g\. 127\.0\.0\.1:9850\)\n$/);
+    const { child, port: portP } = start();
+    const port = await portP;
+    const busy = spawnSync(process.execPath, [BIN, '--db', db, '--metrics', `127.0.0.1:${port}`], { input: '', encoding: 'utf8' });
+    expect(busy.status).toBe(2);
+    expect(busy.stderr).toBe(`qtrace: cannot serve metrics on 127.0.0.1:${port}: address in use\n`);
+    child.stdin.end();
+    await new Promise((res) => child.on('close', res));
   });
 });
