@@ -105,7 +105,9 @@ async function runLive(a: Args): Promise<void> {
       }
     },
   });
-  const observer: IngestObserver = progress === undefined ? live : both(progress.observer, live);
+  // nothing to print and no metrics: no records to build (a historical pipe at ingest speed)
+  const needed = a.print !== 'none' || metrics !== undefined;
+  const observer: IngestObserver | undefined = !needed ? progress?.observer : progress === undefined ? live : both(progress.observer, live);
   try {
     if (a.metrics !== undefined) {
       server = await serveMetrics(a.metrics, () => metrics!.render());

@@ -80,7 +80,7 @@ export class LiveMetrics {
   readonly age = new Counter('qtrace_stream_newest_line_age_seconds', 'Seconds between now and the log stamp of the newest line of each stream.', 'gauge');
   readonly queueTime = new Histogram('qtrace_message_queue_seconds', 'Time from "new msg" to "end msg" of ended messages.', QUEUE_BUCKETS);
   readonly attemptTime = new Histogram('qtrace_delivery_attempt_seconds', 'Duration of a delivery attempt (starting delivery to its result), by channel.', ATTEMPT_BUCKETS);
-  readonly #newest = new Map<string, number>(); // stream → µs of its newest line
+  readonly #newest = new Map<string, string>(); // stream → ISO stamp of its newest line (ISO sorts as time)
 
   /** Records of one commit (after resolveRecords), and the sessions it closed. */
   observe(records: readonly LiveRecord[], sessions: readonly Session[], stats: Readonly<IngestStats>): void {
@@ -102,8 +102,8 @@ export class LiveMetrics {
         continue;
       }
       const stream = `${r.source}@${r.host}`;
-      const us = Date.parse(r.time.slice(0, 23) + 'Z') * 1000;
-      if ((this.#newest.get(stream) ?? -Infinity) < us) this.#newest.set(stream, us);
+      const prev = this.#newest.get(stream);
+      if (prev === undefined || prev < r.time) this.#newest.set(stream, r.time);
       switch (r.kind) {
         case 'new_msg': this.queued.inc(); break;
         case 'delivery_result':
@@ -119,7 +119,10 @@ export class LiveMetrics {
 
   /** The exposition text; `nowMs` makes the stream ages. */
   render(nowMs: number = Date.now()): string {
-    for (const [stream, us] of this.#newest) this.age.set({ stream }, Math.max(0, nowMs / 1000 - us / 1e6));
+    for (const [stream, t] of this.#newest) {
+      const us = Date.parse(t.slice(0, 23) + 'Z') * 1000 + Number(t.slice(23, 26));
+      this.age.set({ stream }, Math.max(0, nowMs / 1000 - us / 1e6));
+    }
     return [this.lines, this.unknown, this.duplicates, this.queued, this.ended, this.recipients, this.deliveries,
       this.bounces, this.sessions, this.restarts, this.warnings, this.alerts, this.commits, this.age]
       .map((c) => c.render()).join('') + this.queueTime.render() + this.attemptTime.render();

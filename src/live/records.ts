@@ -224,10 +224,11 @@ function smtpdFields(r: EventRecord, ev: SmtpdEvent): void {
 
 /**
  * Fills in what only the correlator knew: the message (id, key) and recipient of each delivery
- * result, the key of each send event. `timelines` are those the same commit changed.
+ * result, the key of each send event. `ats` are the records' times (µs); `timelines` are those
+ * the same commit changed.
  */
-export function resolveRecords(records: readonly EventRecord[], timelines: readonly Timeline[]): void {
-  if (records.length === 0) return;
+export function resolveRecords(records: readonly EventRecord[], ats: readonly number[], timelines: readonly Timeline[]): void {
+  if (records.length === 0 || timelines.length === 0) return;
   const byMsg = new Map<string, Timeline[]>();       // host:msg → incarnations
   const byDid = new Map<string, Array<{ t: Timeline; i: number }>>(); // host:did:finished → attempt
   for (const t of timelines) {
@@ -244,9 +245,10 @@ export function resolveRecords(records: readonly EventRecord[], timelines: reado
       a.push({ t, i });
     }
   }
-  for (const r of records) {
+  for (let k = 0; k < records.length; k++) {
+    const r = records[k]!;
     if (r.source !== 'send') continue;
-    const us = microsOf(r.time);
+    const us = ats[k]!;
     if (r.kind === 'delivery_result' && r.did !== undefined) {
       const hit = byDid.get(`${r.host}:${r.did}:${us}`);
       if (hit?.length === 1) {
@@ -263,9 +265,6 @@ export function resolveRecords(records: readonly EventRecord[], timelines: reado
   }
 }
 
-function microsOf(isoTime: string): number {
-  return Date.parse(isoTime.slice(0, 23) + 'Z') * 1000 + Number(isoTime.slice(23, 26));
-}
 
 /** One summary per message that ended (or was lost) in this commit. */
 export function messageRecord(t: Timeline, links: readonly Link[], session: SessionRecord | null): MessageRecord {

@@ -29,6 +29,7 @@ interface Held { t: Timeline; since: number; session: SessionRecord | null }
 
 export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
   let pending: EventRecord[] = [];
+  let pendingAt: number[] = [];          // their times in µs (sorting without parsing ISO back)
   // links of messages not summarised yet (a bounce is often queued after its original ended)
   const links = new Map<string, Link[]>();
   const seenAt = new Map<string, number>(); // key → log time its links came: a link to a message
@@ -56,14 +57,17 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       if (source === 'smtpd') smtpd = true;
       if (at > newest) newest = at;
       pending.push(eventRecord(at, host, source, ev, raw));
+      pendingAt.push(at);
     },
     onCommit: (b: CommitBatch, sessions, stats) => {
       const events = pending;
+      const ats = pendingAt;
       pending = [];
-      resolveRecords(events, b.output.timelines);
-      const out: LiveRecord[] = [];
-      for (const r of events) out.push(r);
-      for (const n of b.output.notices) if (n.level === 'qtrace') out.push(noticeRecord(n)); // after the line that caused it
+      pendingAt = [];
+      resolveRecords(events, ats, b.output.timelines);
+      const out: Timed[] = [];
+      for (let i = 0; i < events.length; i++) out.push({ at: ats[i]!, r: events[i]! });
+      for (const n of b.output.notices) if (n.level === 'qtrace') out.push({ at: n.at, r: noticeRecord(n) }); // after the line that caused it
       for (const l of b.output.links) { remember(l.from, l); remember(l.to, l); }
       const now = Date.now();
       for (const t of endedTimelines(b.output.timelines)) held.push({ t, since: now, session: null });
@@ -86,7 +90,8 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       for (const h of held) {
         const due = b.final || complete(h) || newest - (h.t.ended ?? h.t.firstSeen) > HOLD_LOG_US || now - h.since >= HOLD_WALL_MS;
         if (!due) { keep.push(h); continue; }
-        out.push(messageRecord(h.t, links.get(h.t.key) ?? [], h.session));
+        const r = messageRecord(h.t, links.get(h.t.key) ?? [], h.session);
+        out.push({ at: h.t.ended ?? Date.parse(r.time) * 1000, r });
       }
       // a link is kept until both of its messages are summarised
       for (const h of held) if (!keep.includes(h)) for (const l of links.get(h.t.key) ?? []) forget(l, h.t.key);
@@ -95,7 +100,7 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
         for (const [k, at] of seenAt) if (at < newest - LINK_KEEP_US && !held.some((h) => h.t.key === k)) { links.delete(k); seenAt.delete(k); }
       }
       out.sort(byTime); // stable: a summary comes right after its `end msg`
-      o.emit(out, sessions, stats);
+      o.emit(out.map((x) => x.r), sessions, stats);
     },
   };
 
@@ -108,4 +113,5 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
   }
 }
 
-const byTime = (x: LiveRecord, y: LiveRecord): number => (x.time < y.time ? -1 : x.time > y.time ? 1 : 0);
+interface Timed { at: number; r: LiveRecord }
+const byTime = (x: Timed, y: Timed): number => x.at - y.at;
