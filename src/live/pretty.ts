@@ -59,7 +59,7 @@ function eventLine(r: EventRecord, c: Colors): string {
     case 'triple_bounce': return `${id}${c.red('triple bounce: discarded')}`;
     case 'double_bounce_discard': return `${id}${c.red('double bounce discarded')}`;
     case 'end_msg': return `${id}${c.dim('end')}`;
-    case 'status': return c.dim(e(r.line));
+    case 'status': return c.dim(`status: ${e(r.text)}`);
     case 'status_exiting': return c.bold(c.yellow('qmail-send exiting (restart or stop)'));
     case 'daemon': return e(r.text);
     case 'dispatch': return `${r.channel} ${addr(r.from)} → ${e(r.to)} ${r.bytes} bytes`;

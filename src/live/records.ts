@@ -146,7 +146,10 @@ function sendFields(r: EventRecord, ev: SendEvent): void {
     }
     case 'delivery_mangled': r.did = ev.did; r.level = LEVEL.warn; return;
     case 'bounce_msg': r.id = ev.msg; r.qp = ev.qp; return;
-    case 'status': r.level = LEVEL.debug; return;
+    case 'status':
+      r.level = LEVEL.debug;
+      r.text = `local ${ev.local}/${ev.localMax} remote ${ev.remote}/${ev.remoteMax}${ev.exitasap ? ' exitasap' : ''}`;
+      return;
     case 'status_exiting': r.level = LEVEL.warn; r.text = 'qmail-send exiting'; return;
     case 'daemon': r.text = ev.text; return;
     case 'dispatch': Object.assign(r, { channel: ev.channel, from: ev.from, to: ev.to, bytes: ev.bytes }); return;
