@@ -69,6 +69,16 @@ describe('qtrace with stdin a pipe', () => {
     expect(qtrace(['messages', '--db', db, '--json']).stdout.trim().split('\n').length).toBe(70);
   });
 
+  it('--pretty on a pipe: the view for a person, coloured unless NO_COLOR; --color forces, --no-color stops', () => {
+    const run = (args: string[], env: Record<string, string>) =>
+      qtrace(['--db', join(tmp(), 'q.db'), '--host', 'vm', ...args], { input: readFileSync(SEND), env }).stdout;
+    expect(run(['--pretty'], { NO_COLOR: '' })).toContain(`${ESC}[32mdelivered${ESC}[39m`);
+    expect(run(['--pretty'], { NO_COLOR: '1' })).not.toContain(ESC);
+    expect(run(['--pretty', '--no-color'], { NO_COLOR: '' })).not.toContain(ESC);
+    expect(run(['--color'], { NO_COLOR: '1' })).toContain(`${ESC}[31mfailed${ESC}[39m`);
+    expect(run([], { NO_COLOR: '' })).not.toContain(ESC); // a pipe, no flag: plain
+  });
+
   it('--json prints the records of schemas/live-record.schema.json, one per line', () => {
     const r = qtrace(['--db', join(tmp(), 'q.db'), '--host', 'vm', '--json'], { input: readFileSync(SEND) });
     expect(r.status, r.stderr).toBe(0);
