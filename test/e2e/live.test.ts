@@ -105,6 +105,23 @@ describe('qtrace with stdin a pipe', () => {
     expect(out.split('\n').filter((l) => l.includes('"type":"event"')).length).toBe(679);
   });
 
+  it('TERM on an open pipe: what was read is committed, the closing line says so, status 0', async () => {
+    const db = join(tmp(), 'q.db');
+    const lines = readFileSync(SEND, 'utf8').split('\n');
+    const child = spawn(process.execPath, [BIN, '--db', db, '--host', 'vm', '--print', 'messages'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stdin.write(lines.slice(0, 300).join('\n') + '\n');
+    while (!out.includes(' ⇒ ')) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    expect(await new Promise((r) => child.on('close', r))).toBe(0);
+    expect(err).toMatch(/^qtrace: 300 lines, \d+ messages \(\d+ still queued\), 0 unknown lines, stopped by SIGTERM in /);
+    const stored = qtrace(['messages', '--db', db, '--json']).stdout.trim().split('\n');
+    expect(stored.length).toBeGreaterThanOrEqual(out.trim().split('\n').length); // every summary shown is stored
+  });
+
   it('an escape sequence planted in a log line is shown escaped, never sent to the terminal', () => {
     const lines = readFileSync(SEND, 'utf8').split('\n');
     const i = lines.findIndex((l) => l.includes('delivery 1: success:'));
