@@ -52,7 +52,7 @@ async function runLive(a: Args): Promise<void> {
   process.once('SIGTERM', onSignal);
   let output: LiveOutput | undefined;
   try {
-    output = await openLiveOutput(db, groups.flat(), a, () => stop.abort());
+    output = await openLiveOutput(groups.flat(), a, () => stop.abort());
     const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
     const r = await ingestToStore(db, groups, {
       signal: stop.signal, commitMs: LIVE_COMMIT_MS, observer: output.observer,

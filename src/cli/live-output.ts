@@ -11,7 +11,6 @@ import { prettyPrinter } from '../live/pretty.js';
 import { progressObserver } from '../live/progress.js';
 import type { LiveRecord } from '../live/records.js';
 import { liveObserver } from '../live/sink.js';
-import type { Db } from '../store/db.js';
 
 export const PRINT = ['events', 'messages', 'all', 'none'] as const;
 export type Print = (typeof PRINT)[number];
@@ -58,7 +57,7 @@ export function shown(print: Print, r: LiveRecord): boolean {
 }
 
 /** `stop` is called when stdout closes: the caller aborts its ingest, which commits and returns. */
-export async function openLiveOutput(db: Db, files: readonly InputFile[], a: LiveOutputArgs, stop: () => void): Promise<LiveOutput> {
+export async function openLiveOutput(files: readonly InputFile[], a: LiveOutputArgs, stop: () => void): Promise<LiveOutput> {
   const out = process.stdout;
   out.removeAllListeners('error'); // main's handler exits at once; this one lets the ingest commit first
   let closed = false;
@@ -79,7 +78,7 @@ export async function openLiveOutput(db: Db, files: readonly InputFile[], a: Liv
   }
   // progress only when the terminal is not showing the live view itself
   const progress = process.stderr.isTTY === true && (!tty || a.print === 'none') ? progressObserver(files, process.stderr) : undefined;
-  const live = liveObserver(db, {
+  const live = liveObserver({
     emit: (records, sessions, stats) => {
       metrics?.observe(records, sessions, stats);
       if (closed || out.destroyed || a.print === 'none') return;

@@ -1,17 +1,15 @@
 // The live observer of an ingest: turns each commit's events and ended messages into records and
 // hands them on (printer, metrics) only once they are stored, so what is shown is in the store.
-// Sessions are linked to the messages that ended in the commit (the store's own rule, over the
-// span they cover), so a summary can name its SMTP session.
+// A summary names its SMTP session when the link is exact (the session's `250 ok … qp Q`),
+// found among the sessions closed lately; inferred links need every session and are the store's.
 
 import type { Link } from '../correlate/correlator.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { Session } from '../correlate/sessions.js';
 import type { CommitBatch, IngestStats } from '../ingest/pipeline.js';
 import type { IngestObserver } from '../ingest/to-store.js';
-import { sessionsOfMessages } from '../query/sessions.js';
-import type { Db } from '../store/db.js';
-import { linkSessionsInStore } from '../store/link.js';
-import { StoreWriter } from '../store/writer.js';
+import { linkSessions, toSessionLite } from '../correlate/link-sessions.js';
+import { sessionKey } from '../store/writer.js';
 import { endedTimelines, eventRecord, messageRecord, noticeRecord, resolveRecords, type EventRecord, type LiveRecord, type SessionRecord } from './records.js';
 
 export interface LiveOptions {
@@ -20,14 +18,16 @@ export interface LiveOptions {
 }
 
 /** A summary waits this long (log time, or wall time on a quiet log) for its bounce, forwards and session. */
-const HOLD_LOG_US = 2_000_000;
+const HOLD_LOG_US = 3_000_000;     // a session is closed (and seen here) 2 s of log time after its end
+/** Closed sessions are kept this long (log time) for the exact links of later summaries. */
+const SESSION_KEEP_US = 120_000_000;
 const HOLD_WALL_MS = 1000;
 /** A link whose message was summarised already is kept this long (log time), then dropped. */
 const LINK_KEEP_US = 600_000_000;
 
 interface Held { t: Timeline; since: number; session: SessionRecord | null }
 
-export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
+export function liveObserver(o: LiveOptions): IngestObserver {
   let pending: EventRecord[] = [];
   let pendingAt: number[] = [];          // their times in µs (sorting without parsing ISO back)
   // links of messages not summarised yet (a bounce is often queued after its original ended)
@@ -35,7 +35,7 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
   const seenAt = new Map<string, number>(); // key → log time its links came: a link to a message
   // summarised before it came is dropped after LINK_KEEP_US, so the map stays bounded
   let held: Held[] = [];
-  let writer: StoreWriter | undefined;
+  let recent: Session[] = [];            // sessions closed lately, for the exact links of summaries
   let smtpd = false;
   let newest = -Infinity;
   const remember = (k: string, l: Link): void => {
@@ -51,6 +51,20 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       if (d.forwardQp !== null && !ls.some((l) => l.kind === 'forward' && l.from === h.t.key && l.qp === d.forwardQp)) return false;
     }
     return !smtpd || h.session !== null || h.t.qp === null;
+  };
+  /** Exact links only (the session's `250 ok … qp Q`): inference needs every session, and is the store's. */
+  const linkHeld = (want: Held[]): void => {
+    const lite = recent.map(toSessionLite);
+    const found = linkSessions(lite, want.map((h) => ({ id: h.t.key, host: h.t.host, qp: h.t.qp, uid: h.t.uid,
+      queued: h.t.queued ?? h.t.firstSeen, from: h.t.from })));
+    for (const l of found) {
+      if (l.link !== 'exact') continue;
+      const h = want.find((x) => x.t.key === l.messageId);
+      const s = recent.find((x) => x.host === l.host && x.pid === l.pid && x.start === l.start && (l.stream === null || x.stream === l.stream));
+      if (h === undefined || s === undefined) continue;
+      h.session = { key: sessionKey(s), link: 'exact', pid: s.pid, client_ip: s.client.ip, client_host: s.client.host,
+        helo: s.helo?.arg ?? null, verdict: s.verdict };
+    }
   };
   return {
     onEvent: (at, host, source, ev, raw) => {
@@ -71,21 +85,9 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       for (const l of b.output.links) { remember(l.from, l); remember(l.to, l); }
       const now = Date.now();
       for (const t of endedTimelines(b.output.timelines)) held.push({ t, since: now, session: null });
-      if (held.length > 0 && smtpd && (sessions.length > 0 || held.some((h) => h.session === null))) {
-        const want = held.filter((h) => h.session === null && h.t.qp !== null);
-        if (want.length > 0 && (sessions.length > 0 || b.final || want.some((h) => h.since === now))) {
-          let from = Infinity;
-          let to = -Infinity;
-          for (const { t } of want) { from = Math.min(from, t.queued ?? t.firstSeen); to = Math.max(to, t.ended ?? t.firstSeen); }
-          writer ??= new StoreWriter(db);
-          linkSessionsInStore(db, writer, from, to);
-          const found = sessionsOfMessages(db, want.map((h) => h.t.key));
-          for (const h of want) {
-            const v = found.get(h.t.key);
-            if (v !== undefined) h.session = { key: v.id, link: v.link, pid: v.pid, client_ip: v.client.ip, client_host: v.client.host, helo: v.helo, verdict: v.verdict };
-          }
-        }
-      }
+      for (const x of sessions) recent.push(x);
+      const want = smtpd ? held.filter((h) => h.session === null && h.t.qp !== null) : [];
+      if (want.length > 0 && recent.length > 0) linkHeld(want);
       const keep: Held[] = [];
       for (const h of held) {
         const due = b.final || complete(h) || newest - (h.t.ended ?? h.t.firstSeen) > HOLD_LOG_US || now - h.since >= HOLD_WALL_MS;
@@ -96,6 +98,10 @@ export function liveObserver(db: Db, o: LiveOptions): IngestObserver {
       // a link is kept until both of its messages are summarised
       for (const h of held) if (!keep.includes(h)) for (const l of links.get(h.t.key) ?? []) forget(l, h.t.key);
       held = keep;
+      // sessions stay while a message they queued could still be summarised (exact links: ±60 s)
+      if (recent.length > 0 && (recent[0]!.end ?? recent[0]!.lastSeen) < newest - SESSION_KEEP_US) {
+        recent = recent.filter((x) => (x.end ?? x.lastSeen) >= newest - SESSION_KEEP_US);
+      }
       if (links.size > 1000) {
         for (const [k, at] of seenAt) if (at < newest - LINK_KEEP_US && !held.some((h) => h.t.key === k)) { links.delete(k); seenAt.delete(k); }
       }

@@ -27,7 +27,7 @@ async function liveRecords(batch: string, dirs: string[]) {
   let commits = 0;
   const r = await ingestToStore(db, expandInputs(dirs.map((d) => join(LAB, batch, 'logs', d)), 'stdin'), {
     host: 'vm', commitLines: 500, // many commits, as a live pipe makes
-    observer: liveObserver(db, { emit: (recs) => { commits++; records.push(...recs); } }),
+    observer: liveObserver({ emit: (recs) => { commits++; records.push(...recs); } }),
   });
   return { db, r, records, commits };
 }
@@ -98,6 +98,13 @@ describe.skipIf(!haveLab())('live records', () => {
     const res = checkTruth(loadTruth('d1-syslog-restart'), asViews(records.filter((x): x is MessageRecord => x.type === 'message')));
     expect(res.mismatches).toEqual([]);
     expect(res.messagesChecked).toBe(121);
+    // one syslog file holds recordio too: the live exact links are the store's (51 exact at the end)
+    const summaries = records.filter((x): x is MessageRecord => x.type === 'message');
+    const linked = summaries.filter((m) => m.session !== null);
+    const byKey = new Map(allTimelines(db).map((t) => [t.id, t]));
+    for (const m of linked) expect(m.session!.key, m.key).toBe(byKey.get(m.key)!.session?.id);
+    expect(linked.length).toBeGreaterThan(45);
+    expect(linked.length).toBeLessThanOrEqual(51);
     db.close();
   });
 });
