@@ -84,10 +84,14 @@ export function liveObserver(o: LiveOptions): IngestObserver {
       for (const n of b.output.notices) if (n.level === 'qtrace') out.push({ at: n.at, r: noticeRecord(n) }); // after the line that caused it
       for (const l of b.output.links) { remember(l.from, l); remember(l.to, l); }
       const now = Date.now();
-      for (const t of endedTimelines(b.output.timelines)) held.push({ t, since: now, session: null });
+      const ended = endedTimelines(b.output.timelines);
+      for (const t of ended) held.push({ t, since: now, session: null });
       for (const x of sessions) recent.push(x);
-      const want = smtpd ? held.filter((h) => h.session === null && h.t.qp !== null) : [];
-      if (want.length > 0 && recent.length > 0) linkHeld(want);
+      // only when something new could make a link: a session closed, or a message ended
+      if (smtpd && recent.length > 0 && (sessions.length > 0 || ended.length > 0)) {
+        const want = held.filter((h) => h.session === null && h.t.qp !== null);
+        if (want.length > 0) linkHeld(want);
+      }
       const keep: Held[] = [];
       for (const h of held) {
         const due = b.final || complete(h) || newest - (h.t.ended ?? h.t.firstSeen) > HOLD_LOG_US || now - h.since >= HOLD_WALL_MS;

@@ -21,7 +21,7 @@ export function expectedOutcome(r: TruthRecipient): Expect {
   return 'failed'; // bounced, deferred-then-bounced, bounced(in double bounce), discarded (triple bounce)
 }
 
-export function sameRecipient(logged: string, rcpt: string): boolean {
+function sameRecipient(logged: string, rcpt: string): boolean {
   const want = logsafe(rcpt.includes('@') ? rcpt : `${rcpt}@mx.example.test`).toLowerCase();
   const got = logged.toLowerCase();
   if (got === want) return true;
