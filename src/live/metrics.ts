@@ -73,7 +73,7 @@ export class LiveMetrics {
   readonly deliveries = new Counter('qtrace_deliveries_total', 'Delivery attempts that reported, by channel (local, remote) and result (success, failure, deferral).');
   readonly bounces = new Counter('qtrace_bounces_total', 'Bounces by kind: single (to the sender), double (of a null-sender message, to postmaster), triple (discarded).');
   readonly sessions = new Counter('qtrace_smtp_sessions_total', 'SMTP sessions closed, by verdict (queued, tcprules_deny, rblsmtpd, rcpt, quit_before_data, …).');
-  readonly restarts = new Counter('qtrace_qmail_send_restarts_total', 'qmail-send restarts: a new run after "status: exiting", or a startup while deliveries were running.');
+  readonly restarts = new Counter('qtrace_qmail_send_restarts_total', 'qmail-send stops and restarts: each "status: exiting", and a startup while deliveries were running.');
   readonly warnings = new Counter('qtrace_qmail_send_warnings_total', 'qmail-send "warning:" lines.');
   readonly alerts = new Counter('qtrace_qmail_send_alerts_total', 'qmail-send "alert:" lines.');
   readonly commits = new Counter('qtrace_commits_total', 'Store commits (each one transaction).');

@@ -103,6 +103,23 @@ describe.skipIf(!haveLab())('--metrics', () => {
     expect(await new Promise((res) => child.on('close', res))).toBe(0);
   });
 
+  it('d1 (syslog): qmail-send stops and restarts, as the operator made them', async () => {
+    const text = readFileSync(join(LAB, 'd1-syslog-restart', 'logs', 'maillog'));
+    const n = text.toString('latin1').split('\n').filter((l) => l !== '').length;
+    // events.txt: two `svc -t` (restarts during deliveries) and the `svc -d` at the batch end
+    const ops = readFileSync(join(LAB, 'd1-syslog-restart', 'events.txt'), 'utf8').split('\n').filter((l) => /svc -[td]\b/.test(l)).length;
+    expect(ops).toBe(3);
+    const { child, port: portP } = start();
+    const port = await portP;
+    child.stdin.write(text);
+    const m = await until(port, (x) => value(x, 'qtrace_lines_read_total') === n);
+    expect(value(m, 'qtrace_qmail_send_restarts_total')).toBe(ops);
+    expect(value(m, 'qtrace_qmail_send_alerts_total')).toBe(0);
+    expect(value(m, 'qtrace_lines_unknown_total')).toBe(0);
+    child.stdin.end();
+    expect(await new Promise((res) => child.on('close', res))).toBe(0);
+  });
+
   it('b1 recordio smtpd: SMTP sessions by verdict, as the lab ran them', async () => {
     const text = readFileSync(join(LAB, 'b1-scenarios', 'logs', 'smtpdr', 'current'));
     const truth = loadTruth('b1-scenarios');
