@@ -11,3 +11,8 @@ export function msgId(digits: string): MsgId {
   const b = BigInt(digits);
   return b <= SAFE ? Number(b) : b;
 }
+
+/** In JSON: a number while exact, else its decimal digits. */
+export function idForJson(id: MsgId): number | string {
+  return typeof id === 'bigint' ? id.toString() : id;
+}

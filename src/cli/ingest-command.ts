@@ -5,6 +5,7 @@ import { ingestToStore, type IngestResult } from '../ingest/to-store.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
+import { progressObserver } from '../live/progress.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
@@ -36,11 +37,15 @@ export const ingestCommand: CommandModule<object, Args> = {
     process.once('SIGTERM', onSignal);
     try {
       const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
+      // a terminal on stderr (never a pipe), and no --verbose lines to mix with
+      const progress = process.stderr.isTTY === true && !a.verbose ? progressObserver(groups.flat(), process.stderr) : undefined;
       const r = await ingestToStore(db, groups, {
+        observer: progress?.observer,
         signal: stop.signal, wait: a.wait,
         host: a.host ?? implied ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
         log: a.verbose ? makeLog(true) : undefined,
       });
+      progress?.done();
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       if (r.lines > 0 && r.sendEvents + r.sideEvents === 0 && r.unknown === r.lines && r.failedFiles.length === 0) {
         // /etc/passwd and friends: kept as unknown lines, but worth an error cron will see

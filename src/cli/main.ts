@@ -9,6 +9,7 @@ import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { ingestCommand } from './ingest-command.js';
+import { liveCommand, ShowHelp } from './live-command.js';
 import { messagesCommand } from './messages-command.js';
 import { noticesCommand } from './notices-command.js';
 import { ClosedPipe } from './output.js';
@@ -47,10 +48,12 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
   const debug = argv.includes('--debug');
+  const y = yargs(hideBin(['node', 'qtrace', ...argv]));
   try {
-    await yargs(hideBin(['node', 'qtrace', ...argv]))
+    await y
       .scriptName('qtrace')
-      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]')
+      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n   or: tail -F /var/log/qmail/current | $0 [options]')
+      .command(liveCommand)
       .command(ingestCommand)
       .command(showCommand)
       .command(messagesCommand)
@@ -61,7 +64,6 @@ export async function main(argv: string[]): Promise<void> {
       .command(sqlCommand)
       .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
-      .demandCommand(1, 'name a command (see --help)')
       .strict()
       .fail((msg, err) => {
         if (err !== undefined && err !== null) throw err;
@@ -73,6 +75,11 @@ export async function main(argv: string[]): Promise<void> {
       .parseAsync();
   } catch (e) {
     if (e instanceof ClosedPipe) return;
+    if (e instanceof ShowHelp) {
+      y.showHelp('error');
+      process.exitCode = 2;
+      return;
+    }
     if (debug) process.stderr.write(((e as Error).stack ?? String(e)) + '\n');
     if (e instanceof QtraceError) fail(e.message, e.hint);
     else fail((e as Error).message ?? String(e));

@@ -3,7 +3,7 @@
 // several. The links of the sessions around what this commit wrote are computed again with
 // everything the store now holds, and replace the ones they had.
 
-import { linkSessions, toSessionLite } from '../correlate/link-sessions.js';
+import { linkSessions, toSessionLite, type SessionLink } from '../correlate/link-sessions.js';
 import type { Session } from '../correlate/sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { Db } from '../store/db.js';
@@ -13,8 +13,8 @@ import { sessionKey, type StoreWriter } from '../store/writer.js';
 /** A message is queued at most this long after its session's DATA (qmail-send may log late). */
 const MARGIN_US = 120 * 1_000_000;
 
-export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[], timelines: readonly Timeline[]):
-  { exact: number; inferred: number } {
+/** Returns the links it wrote (those of the sessions around what the commit stored). */
+export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[], timelines: readonly Timeline[]): SessionLink[] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of sessions) {
@@ -27,11 +27,11 @@ export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[],
     if (t.firstSeen < lo) lo = t.firstSeen;
     if (t.firstSeen > hi) hi = t.firstSeen;
   }
-  if (lo > hi || (sessions.length === 0 && !hasSessions(db))) return { exact: 0, inferred: 0 };
+  if (lo > hi || (sessions.length === 0 && !hasSessions(db))) return [];
   // core: the sessions whose links this commit may change; around them, every session and message
   // that could compete for the same link, so an inference never ignores a rival it could not see
   const core = sessionsOverlapping(db, lo - MARGIN_US, hi + MARGIN_US);
-  if (core.length === 0) return { exact: 0, inferred: 0 };
+  if (core.length === 0) return [];
   let mLo = lo - MARGIN_US;
   let mHi = hi + MARGIN_US;
   for (const s of core) {
@@ -45,7 +45,5 @@ export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[],
   const links = linkSessions(around.map(toSessionLite), messages)
     .filter((l) => keys.has(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`));
   w.sessionLinks(keys, links);
-  let exact = 0;
-  for (const l of links) if (l.link === 'exact') exact++;
-  return { exact, inferred: links.length - exact };
+  return links;
 }

@@ -4,6 +4,7 @@
 // pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
 
 import type { SendEvent } from '../../parsers/events.js';
+import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
 import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
 import { queueOf } from '../../parsers/qmail-send.js';
@@ -88,8 +89,9 @@ export interface IngestSink {
   position(fingerprint: string): FilePosition | undefined;
   onFile?(f: InputFile, how: FileHow, detail?: string): void;
   /** Every parsed event, as it goes to its correlator (the live view taps here). */
-  onEvent?(at: number, host: string, source: 'send' | 'smtpd', ev: unknown, raw: string): void;
   commit(b: CommitBatch): void | Promise<void>;
+  /** Each parsed event, as it is handed to its correlator (live view, metrics). */
+  onEvent?(at: number, host: string, source: 'send' | 'smtpd', ev: SendEvent | SmtpdEvent, raw: string): void;
 }
 
 export interface IngestStats {
@@ -217,12 +219,12 @@ export class Pipeline<E> {
       // indimail multi-queue: each queue is its own qmail-send, with its own ids
       const q = queueOf(text);
       const h = q === undefined ? host : `${host}/${q}`;
-      sink.onEvent?.(at, h, 'send', p.send, it.raw);
       this.correlator.push(at, h, p.send as SendEvent);
+      sink.onEvent?.(at, h, 'send', p.send, it.raw);
     } else if (p.other !== undefined) {
       this.stats.sideEvents++;
-      sink.onEvent?.(at, host, 'smtpd', p.other, it.raw);
       this.#opts.side!.push(at, host, source, p.other);
+      sink.onEvent?.(at, host, 'smtpd', p.other as unknown as SmtpdEvent, it.raw);
     } else {
       // A framed line that no parser knows may be two lines glued by a lost newline.
       const parts = f.framing === 'none' || it.raw.length < 40 ? undefined : splitGlued(it.raw);

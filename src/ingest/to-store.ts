@@ -9,6 +9,7 @@ import { parseSmtpdText } from '../../parsers/smtpd.js';
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import { escapeTerminal } from '../text/escape.js';
 import { Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
+import type { SessionLink } from '../correlate/link-sessions.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import { applyBatch } from '../store/batch.js';
 import { deferIndexes, restoreIndexes } from '../store/bulk.js';
@@ -22,7 +23,7 @@ import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
 import { plan, stateName, type Plan } from './plan.js';
-import { emptyStats, Pipeline, type FileHow, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
+import { emptyStats, Pipeline, type CommitBatch, type FileHow, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
 
 export interface IngestOptions {
@@ -34,10 +35,15 @@ export interface IngestOptions {
   readonly log?: Log | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly wait?: boolean | undefined;       // a second writer waits for the first
-  /** Every parsed event as it is taken (the live view). */
+  readonly observer?: IngestObserver | undefined;
+}
+
+/** Sees each event, and each commit once it is stored (the live view and the metrics). */
+export interface IngestObserver {
   readonly onEvent?: IngestSink['onEvent'];
-  /** After each commit: what it stored (the live view's summaries). */
-  readonly onCommit?: (b: { timelines: readonly import('../correlate/timeline.js').Timeline[]; sessions: readonly Session[] }) => void;
+  onFile?(f: InputFile, skipped: boolean): void;
+  /** `links`: the session links this commit made (exact and inferred), as the store now has them. */
+  onCommit?(b: CommitBatch, sessions: readonly Session[], stats: Readonly<IngestStats>, links: readonly SessionLink[]): void;
 }
 
 export interface IngestResult extends IngestStats {
@@ -127,13 +133,14 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
   const sink: IngestSink = {
     position: (fp) => w.position(fp),
     onFile: (f: InputFile, how: FileHow, detail?: string) => {
+      opts.observer?.onFile?.(f, how === 'skipped');
       if (log === undefined) return;
       const name = f.path === '-' ? 'standard input' : f.path;
       if (how === 'failed') log.error({ file: name }, `cannot read ${name}: ${detail ?? ''} (skipped)`);
       else if (how === 'replaced') log.warn({ file: name }, `${name} is shorter than what was read of it: replaced, read again from its start`);
       else log.info({ bytes: f.size, segment: seg }, `${how} ${name}`);
     },
-    ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
+    ...(opts.observer?.onEvent === undefined ? {} : { onEvent: opts.observer.onEvent }),
     commit: (b) => {
       // qtrace's own findings and tcpserver's warnings go beside qmail-send's
       const readerNotices = [...b.notices, ...sessions.drainNotices()];
@@ -164,16 +171,17 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       // they stand (a live pipe shows and links a connection while it lasts)
       const all = b.final ? [...closed, ...sessions.flushOpen()] : [...closed, ...sessions.peek()];
       for (const x of all) written.add(sessionKey(x));
+      let made: SessionLink[] = [];
       w.transaction(() => {
         for (const key of replayed) dropSession(db, key, undefined);
         applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
-        linkWindow(db, w, all, b.output.timelines);
+        made = linkWindow(db, w, all, b.output.timelines);
         if (seamEnd) {
           const s = stitchSegment(db, w, seg, p.correlator, all);
           for (const k of Object.keys(s) as Array<keyof StitchCounts>) stitched[k] += s[k];
         }
       });
-      opts.onCommit?.({ timelines: b.output.timelines, sessions: all });
+      opts.observer?.onCommit?.(b, all, p.stats, made);
     },
   };
   const stats = await p.run(pass.groups, sink);

@@ -1,9 +1,9 @@
 // Reading timelines back out of the store, in the public view shape.
 
 import { isoFromMicros } from '../../parsers/timestamp.js';
-import type { MsgId } from '../../parsers/ids.js';
+import { idForJson, type MsgId } from '../../parsers/ids.js';
 import type { Db } from '../store/db.js';
-import { idForView, idFromSql, idToSql } from '../store/ids.js';
+import { idFromSql, idToSql } from '../store/ids.js';
 import { addressMatcher } from './address.js';
 import { sessionsOfMessages } from './sessions.js';
 import type { DeliveryView, LinkView, RecipientView, TimelineView } from './view.js';
@@ -136,7 +136,7 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
     // Forwards whose copy never showed up still show their qp.
     for (const q of parts.fwd) if (!forwards.some((f) => f.qp === q)) forwards.push({ qp: q, id: null });
     return {
-      id: m.key, host: m.host, msg: idForView(idFromSql(m.msg_text)), first_seen: isoFromMicros(m.first_us), queued: iso(m.queued_us),
+      id: m.key, host: m.host, msg: idForJson(idFromSql(m.msg_text)), first_seen: isoFromMicros(m.first_us), queued: iso(m.queued_us),
       ended: iso(m.ended_us),
       queue_seconds: m.queued_us !== null && m.ended_us !== null ? (m.ended_us - m.queued_us) / 1e6 : null,
       partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,

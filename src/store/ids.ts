@@ -13,8 +13,3 @@ export function idToSql(id: MsgId): number | bigint {
 export function idFromSql(text: string): MsgId {
   return text.startsWith('-') ? BigInt.asUintN(64, BigInt(text)) : msgId(text);
 }
-
-/** In a view (JSON): a number while exact, else its decimal digits. */
-export function idForView(id: MsgId): number | string {
-  return typeof id === 'bigint' ? id.toString() : id;
-}

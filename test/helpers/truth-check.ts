@@ -14,7 +14,7 @@ export interface CheckResult {
 
 type Expect = 'delivered' | 'failed' | 'none';
 
-function expectedOutcome(r: TruthRecipient): Expect {
+export function expectedOutcome(r: TruthRecipient): Expect {
   const o = r.observed;
   if (o.startsWith('rejected at SMTP') || o.startsWith('not queued')) return 'none';
   if (o.startsWith('delivered') || o.startsWith('deferred-then-delivered') || o.startsWith('forwarded')) return 'delivered';
