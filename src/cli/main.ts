@@ -83,6 +83,10 @@ export async function main(argv: string[]): Promise<void> {
     if (debug) process.stderr.write(((e as Error).stack ?? String(e)) + '\n');
     if (e instanceof QtraceError) fail(e.message, e.hint);
     else fail((e as Error).message ?? String(e));
+    if (argv[0] === 'check') { // a plugin that cannot run says UNKNOWN, on stdout (Nagios)
+      process.stdout.write(`QTRACE UNKNOWN - ${escapeTerminal((e as Error).message.trim().split('\n')[0] ?? '')}\n`);
+      process.exitCode = 3;
+    }
   } finally {
     evidenceDb?.close();
   }

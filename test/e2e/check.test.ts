@@ -86,6 +86,8 @@ describe('qtrace check', () => {
     expect([e.status, e.stdout]).toEqual([3, 'QTRACE UNKNOWN - no log stream has been read into the store\n']);
     const bad = qtrace(['check', '--db', b1, '--stuck', '5']);
     expect([bad.status, bad.stdout]).toEqual([3, "QTRACE UNKNOWN - --stuck wants WARN,CRIT, not '5'\n"]);
+    const typo = qtrace(['check', '--db', b1, '--stuk', '1,2']);
+    expect([typo.status, typo.stdout]).toEqual([3, 'QTRACE UNKNOWN - Unknown argument: stuk\n']);
     const inverted = qtrace(['check', '--db', b1, '--stuck', '9,5']);
     expect(inverted.status).toBe(3);
     expect(inverted.stdout).toMatch(/must not be above the critical one/);
