@@ -30,7 +30,8 @@ DROP TABLE ingested_files;
 -- The time of a message's `info msg` line (matchup dates a message by it: its BIRTH).
 ALTER TABLE messages ADD COLUMN info_us INTEGER;
 
--- An unknown line keeps its first 4 KiB; its full length is counted here.
+-- An unknown line keeps its first 4 KiB (as TEXT, or as a BLOB of its exact bytes when it is
+-- not UTF-8); its full length is counted here.
 ALTER TABLE unknown_lines ADD COLUMN length INTEGER;
 
 -- An orphan result keeps what its report said, so that the start it lacked, found later in older

@@ -9,14 +9,14 @@
 /** Copies of one stream may disagree on a line's stamp by this much (tee + splogger: ±2.2 ms). */
 export const JITTER_US = 50_000;
 
-/** Per stream, its last lines (text and stamp), as stored in the state table. */
-export type DoublesJSON = Record<string, Array<[string, number]>>;
+/** Per stream, its last lines (text, stamp and the framing of the input that gave it), as stored in the state table. */
+export type DoublesJSON = Record<string, Array<[string, number, string?]>>;
 
 /** Lines kept per stream for the next run: more than `tail -F` repeats when it starts (10). */
 const TAIL = 64;
 
 interface Seen { us: number; group: string }          // group: the framing of the input that gave it
-interface Recent { newest: number; texts: Map<string, Seen>; tail: Array<[string, number]>; earlier: Map<string, number[]> }
+interface Recent { newest: number; texts: Map<string, Seen>; tail: Array<[string, number, string]>; earlier: Map<string, Seen[]> }
 
 
 export class Doubles {
@@ -25,17 +25,21 @@ export class Doubles {
   constructor(saved?: DoublesJSON) {
     for (const [k, list] of Object.entries(saved ?? {})) {
       if (!Array.isArray(list)) continue;
-      const earlier = new Map<string, number[]>();
-      for (const [text, us] of list) {
+      const earlier = new Map<string, Seen[]>();
+      const tail: Array<[string, number, string]> = [];
+      for (const [text, us, group] of list.slice(-TAIL)) {
+        const seen = { us, group: group ?? '' };
+        tail.push([text, us, seen.group]);
         const l = earlier.get(text);
-        if (l === undefined) earlier.set(text, [us]); else l.push(us);
+        if (l === undefined) earlier.set(text, [seen]); else l.push(seen);
       }
-      this.#streams.set(k, { newest: -Infinity, texts: new Map(), tail: list.slice(-TAIL), earlier });
+      this.#streams.set(k, { newest: -Infinity, texts: new Map(), tail, earlier });
     }
   }
 
   /**
-   * True when another input of this run gave this text within the jitter, or, for a stream (a
+   * True when another logger gave this text within the jitter, in this run or just before the
+   * last one stopped (a copy's twin may fall on either side of a stop), or, for a stream (a
    * restarted `tail -F … |`), when an earlier run's last lines hold it with the same stamp.
    */
   seen(stream: string, us: number, text: string, group: string, isStream: boolean): boolean {
@@ -44,9 +48,9 @@ export class Doubles {
       r = { newest: us, texts: new Map(), tail: [], earlier: new Map() };
       this.#streams.set(stream, r);
     } else {
-      if (isStream && r.earlier.size > 0) {
+      if (r.earlier.size > 0) {
         const e = r.earlier.get(text);
-        const i = e === undefined ? -1 : e.findIndex((x) => Math.abs(x - us) <= JITTER_US);
+        const i = e === undefined ? -1 : e.findIndex((x) => Math.abs(x.us - us) <= JITTER_US && (isStream || x.group !== group));
         if (i >= 0) { e!.splice(i, 1); return true; }
       }
       const s = r.texts.get(text);
@@ -55,7 +59,7 @@ export class Doubles {
       if (us > r.newest) r.newest = us;
     }
     r.texts.set(text, { us, group });
-    r.tail.push([text, us]);
+    r.tail.push([text, us, group]);
     if (r.tail.length > 2 * TAIL) r.tail = r.tail.slice(-TAIL);
     const floor = r.newest - JITTER_US;
     for (const [k, v] of r.texts) {

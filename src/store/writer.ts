@@ -8,8 +8,10 @@ import type { Timeline } from '../correlate/timeline.js';
 import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
+import { toBytes } from '../text/escape.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
+const RX_RAW_BYTE = /[\u{10ff00}-\u{10ffff}]/u;
 
 export class StoreWriter {
   readonly #db: Db;
@@ -172,8 +174,9 @@ export class StoreWriter {
     }
   }
 
+  /** A line that is not UTF-8 is kept as its bytes (a BLOB): as text its odd bytes would take four each. */
   unknown(u: UnknownLine): void {
-    this.#insUnknown.run(u.source, u.lineNo, u.at, u.raw, u.length);
+    this.#insUnknown.run(u.source, u.lineNo, u.at, RX_RAW_BYTE.test(u.raw) ? toBytes(u.raw) : u.raw, u.length);
   }
 
   notice(n: { readonly host: string; readonly at: number; readonly level: string; readonly text: string }): void {

@@ -360,4 +360,21 @@ describe('links and writers', () => {
     expect(r.unknown).toBe(1);
     expect(db.prepare('SELECT length(raw) AS kept, length FROM unknown_lines').get()).toEqual({ kept: 4096, length: 10_000 });
   });
+
+  it('junk is bounded: bytes that are not UTF-8 are kept as bytes, the store stays near the input\'s size', async () => {
+    const f = join(tmp(), 'junk.bin');
+    const junk = Buffer.alloc(2_000_000);
+    let x = 12345;
+    for (let i = 0; i < junk.length; i++) { x = (x * 1103515245 + 12345) >>> 0; junk[i] = x >>> 24; }
+    writeFileSync(f, junk);
+    const { db, path } = tempDb();
+    const r = await ingestPaths(db, [f]);
+    expect(r.unknown).toBe(r.lines);
+    const kept = db.prepare("SELECT raw FROM unknown_lines WHERE typeof(raw) = 'blob' LIMIT 1").pluck().get() as Buffer;
+    expect(Buffer.isBuffer(kept)).toBe(true);
+    expect(junk.includes(kept)).toBe(true); // the exact bytes
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    expect(statSync(path).size).toBeLessThan(2 * junk.length);
+  });
 });
