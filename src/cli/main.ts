@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { QtraceError } from '../util/errors.js';
+import { followCommand } from './follow-command.js';
 import { ingestCommand } from './ingest-command.js';
 import { messagesCommand } from './messages-command.js';
 import { ClosedPipe } from './output.js';
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
       .scriptName('qtrace')
       .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]')
       .command(ingestCommand)
+      .command(followCommand)
       .command(showCommand)
       .command(messagesCommand)
       .command(sessionsCommand)

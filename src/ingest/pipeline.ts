@@ -3,6 +3,7 @@
 // order is the order, and a line is new exactly when it lies past the file's stored offset. The
 // pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
 
+import type { Readable } from 'node:stream';
 import type { SendEvent } from '../../parsers/events.js';
 import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
 import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
@@ -69,6 +70,23 @@ export interface FilePosition {
 
 export interface ReaderState { readonly doubles: DoublesJSON }
 
+/**
+ * A file of a followed log (`qtrace follow`): `from` is where to begin when the store knows
+ * nothing of it (a first start from the end, or --since); `open` gives its bytes from an offset
+ * on, open-ended, for a file that is still being written (it ends when the file is done).
+ */
+export interface FollowedFile {
+  readonly file: InputFile;
+  readonly from?: { readonly offset: number; readonly lines: number } | undefined;
+  readonly open?: ((offset: number) => Readable) | undefined;
+}
+
+/**
+ * One time-ordered stream of files: a fixed list, or (follow) an open-ended sequence where
+ * `null` means nothing yet (an idle tick: the merge and the commits go on without it).
+ */
+export type Group = readonly InputFile[] | AsyncIterable<InputFile | FollowedFile | null>;
+
 export interface CommitBatch {
   readonly output: Output;
   readonly notices: readonly Notice[];      // the reader's own findings (lines without time, …)
@@ -133,6 +151,9 @@ export class Pipeline<E> {
   #unknowns: UnknownLine[] = [];
   #notices: Notice[] = [];
   readonly #moved = new Set<FilePosition>();
+  // positions taken in this run, by fingerprint: a file met again (follow re-lists its dir after
+  // a rotation or SIGHUP; a path named twice) continues where this run is, not where the store is
+  readonly #taken = new Map<string, FilePosition>();
   readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
 
   #key(source: string, host: string): string {
@@ -150,7 +171,7 @@ export class Pipeline<E> {
   }
 
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
-  async run(groups: readonly (readonly InputFile[])[], sink: IngestSink): Promise<IngestStats> {
+  async run(groups: readonly Group[], sink: IngestSink): Promise<IngestStats> {
     const sources = groups.map((g) => this.#readGroup(g, sink));
     const commitLines = this.#opts.commitLines ?? 50_000;
     const commitMs = this.#opts.commitMs ?? 1000;
@@ -161,7 +182,8 @@ export class Pipeline<E> {
       for (let i = 0; i < batch.length; i++) this.#take(batch[i]!, sink);
       since += batch.length;
       // an empty batch is a quiet stream: what it gave is committed now, not at the next line
-      if (since >= commitLines || (since > 0 && (batch.length === 0 || Date.now() - last >= commitMs))) {
+      // (positions that moved without a line, a followed file's start, are committed then too)
+      if (since >= commitLines || ((since > 0 || this.#moved.size > 0) && (batch.length === 0 || Date.now() - last >= commitMs))) {
         await sink.commit(this.#commitBatch(false));
         since = 0;
         last = Date.now();
@@ -236,23 +258,46 @@ export class Pipeline<E> {
     }
   }
 
-  /** Where a file starts: its stored position, or the beginning. */
-  #start(file: InputFile, fingerprint: string, sink: IngestSink): { pos: FilePosition; how: FileHow } {
-    const stored = sink.position(fingerprint);
+  /** Where a file starts: where this run or the store left it, else `from` (follow), else the beginning. */
+  #start(file: InputFile, fingerprint: string, sink: IngestSink, live = false,
+    from?: FollowedFile['from']): { pos: FilePosition; how: FileHow } {
+    const s = this.#startAt(file, fingerprint, sink, live, from);
+    this.#taken.set(fingerprint, s.pos);
+    return s;
+  }
+
+  #startAt(file: InputFile, fingerprint: string, sink: IngestSink, live: boolean,
+    from: FollowedFile['from']): { pos: FilePosition; how: FileHow } {
+    const stored = this.#taken.get(fingerprint) ?? sink.position(fingerprint);
     const fresh = (): FilePosition => ({ fingerprint, path: file.path, dev: file.dev, ino: file.ino, offset: 0, lines: 0,
       size: file.kind === 'stream' ? null : file.size, complete: false, segment: this.#opts.segment ?? 0 });
-    if (stored === undefined) return { pos: fresh(), how: 'reading' };
+    if (stored === undefined) {
+      if (from === undefined || from.offset === 0) return { pos: fresh(), how: 'reading' };
+      // the lines before `from` are passed over on purpose: recorded now, so a later start continues here
+      const pos = { ...fresh(), offset: from.offset, lines: from.lines };
+      this.#moved.add(pos);
+      return { pos, how: 'continuing' };
+    }
     const pos: FilePosition = { ...stored, path: file.path, dev: file.dev, ino: file.ino,
       size: file.kind === 'stream' ? null : file.size };
-    if (stored.complete || (file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };
+    // a file still being written is not done when it is read to its end: it is followed from there
+    if (stored.complete || (!live && file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };
     // a plain file shorter than what was read of it was replaced (or truncated): start over
     if (file.kind === 'file' && file.size < stored.offset) return { pos: fresh(), how: 'replaced' };
     return { pos, how: stored.offset === 0 ? 'reading' : 'continuing' };
   }
 
-  async *#readGroup(files: readonly InputFile[], sink: IngestSink): AsyncGenerator<Item[]> {
+  /** A group's files as they come: a list, or a followed log's open-ended sequence. */
+  async *#files(group: Group): AsyncGenerator<FollowedFile | null> {
+    for await (const f of group) yield f === null || 'file' in f ? f : { file: f };
+  }
+
+  async *#readGroup(group: Group, sink: IngestSink): AsyncGenerator<Item[]> {
     let lastAt: number | null = null;
-    for (const file of files) {
+    for await (const followed of this.#files(group)) {
+      if (followed === null) { yield []; continue; } // a followed log with nothing new: an idle tick
+      const { file, from, open } = followed;
+      const live = open !== undefined;
       lastAt = null;
       const label = file.path === '-' ? file.stream : file.path;
       if (file.error !== undefined) {
@@ -267,7 +312,7 @@ export class Pipeline<E> {
           if (file.size > 0) { this.#counts.partial++; sink.onFile?.(file, 'incomplete'); }
           continue;
         }
-        const s = this.#start(file, file.fingerprint, sink);
+        const s = this.#start(file, file.fingerprint, sink, live, from);
         pos = s.pos;
         sink.onFile?.(file, s.how);
         if (s.how === 'skipped') { this.stats.skippedFiles++; continue; }
@@ -284,8 +329,8 @@ export class Pipeline<E> {
       // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
       const held = new Map<string, Item>();
       const base = file.kind === 'file' ? pos!.offset : 0;
-      const bytes = openBytes(file, base);
-      const idleMs = file.kind === 'stream' ? this.#opts.idleMs ?? this.#opts.commitMs ?? 1000 : undefined;
+      const bytes = live ? open(base) : openBytes(file, base);
+      const idleMs = file.kind === 'stream' || live ? this.#opts.idleMs ?? this.#opts.commitMs ?? 1000 : undefined;
       try {
         for await (const b of lineBatches(bytes, { label: file.path === '-' ? 'standard input' : file.path, base,
           final: file.final, idleMs, counts: this.#counts })) {

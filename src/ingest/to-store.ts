@@ -23,7 +23,7 @@ import { replaySeams, stitchSegment, type StitchCounts } from './stitch-segment.
 import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
-import { emptyStats, Pipeline, type FileHow, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
+import { emptyStats, Pipeline, type FileHow, type Group, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
 
 export interface IngestOptions {
@@ -32,6 +32,7 @@ export interface IngestOptions {
   readonly format?: Framing | undefined;
   readonly commitLines?: number;
   readonly commitMs?: number;
+  readonly idleMs?: number;                  // a live input quiet this long commits what it gave
   readonly log?: Log | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly wait?: boolean | undefined;       // a second writer waits for the first
@@ -78,19 +79,19 @@ function frontier(w: StoreWriter): Map<string, number> {
   return out;
 }
 
-interface Plan { readonly segment: number; readonly groups: InputFile[][] }
+interface Plan { readonly segment: number; readonly groups: Group[] }
 
 /**
  * Which inputs continue the present, and which are older history: a file never read whose first
  * stamp lies before the store's frontier for its host (and the rest of its group, until a file
  * the store knows), or a file whose stored position says it feeds an unfinished segment.
  */
-function plan(w: StoreWriter, groups: readonly (readonly InputFile[])[], host: string): Plan[] {
+function plan(w: StoreWriter, groups: readonly Group[], host: string): Plan[] {
   const front = frontier(w);
   const open = w.getState<number[]>('segments') ?? [];
-  const bySegment = new Map<number, InputFile[][]>();
-  const add = (seg: number, g: InputFile[]): void => {
-    if (g.length === 0) return;
+  const bySegment = new Map<number, Group[]>();
+  const add = (seg: number, g: Group): void => {
+    if (Array.isArray(g) && g.length === 0) return;
     let l = bySegment.get(seg);
     if (l === undefined) bySegment.set(seg, (l = []));
     l.push(g);
@@ -98,9 +99,11 @@ function plan(w: StoreWriter, groups: readonly (readonly InputFile[])[], host: s
   let next = Math.max(0, ...open) + 1;
   const fresh = next;
   for (const g of groups) {
+    // a followed log continues the present: what it reads comes after what the store holds
+    if (!Array.isArray(g)) { add(0, g); continue; }
     let seg = -1;
     let cur: InputFile[] = [];
-    for (const f of g) {
+    for (const f of g as readonly InputFile[]) {
       const stored = f.fingerprint === undefined ? undefined : w.position(f.fingerprint);
       let s: number;
       if (stored !== undefined) s = open.includes(stored.segment) ? stored.segment : 0;
@@ -120,7 +123,7 @@ function plan(w: StoreWriter, groups: readonly (readonly InputFile[])[], host: s
     .map(([segment, gs]) => ({ segment, groups: gs }));
 }
 
-export async function ingestToStore(db: Db, groups: readonly (readonly InputFile[])[], opts: IngestOptions): Promise<IngestResult> {
+export async function ingestToStore(db: Db, groups: readonly Group[], opts: IngestOptions): Promise<IngestResult> {
   const release = await lockStore(db.name, opts.wait === true ? { wait: true } : {});
   try {
     const w0 = new StoreWriter(db);
@@ -135,7 +138,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
     let segments = 0;
     // A first load from files: build the secondary indexes once at the end (a pipe may be live,
     // and then queries need them all along).
-    const bulk = !groups.some((g) => g.some((f) => f.kind === 'stream')) && db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined;
+    const bulk = groups.every((g) => Array.isArray(g) && !(g as readonly InputFile[]).some((f) => f.kind === 'stream')) && db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined;
     if (bulk) deferIndexes(db);
     for (const pass of passes) {
       if (opts.signal?.aborted === true) break;
@@ -181,6 +184,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
     side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
+    ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
   }, correlator, w.getState<ReaderState>(stateName('reader', seg)));
   const written = new Set<string>();
   const log = opts.log;
