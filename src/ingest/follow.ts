@@ -193,9 +193,27 @@ export class Follower {
 
   get #stopped(): boolean { return this.#o.signal.aborted; }
 
+  /**
+   * Where each file of a log never read begins, decided once, at the start (files that appear
+   * later are new: read whole). Keyed by fingerprint, which survives the rename to @….s.
+   */
+  #plan(t: FollowTarget): Map<string, FollowedFile['from']> {
+    const plan = new Map<string, FollowedFile['from']>();
+    if (this.#o.from.kind === 'start' || this.#o.knows(t)) return plan;
+    const paths = t.kind === 'file' ? [t.path] : readdirSync(t.path).filter((n) => RX_ROTATED.test(n) || RX_CURRENT.test(n)).map((n) => join(t.path, n));
+    for (const p of paths) {
+      try {
+        const f = fileInput(p, t.stream);
+        if (f.fingerprint !== undefined && f.kind !== 'stream') plan.set(f.fingerprint, startIn(f, this.#o.from));
+      } catch { /* gone meanwhile: then it is not there to pass over */ }
+    }
+    return plan;
+  }
+
   async *#multilog(t: FollowTarget): AsyncGenerator<FollowedFile | null> {
-    let first = !this.#o.knows(t);
+    const plan = this.#plan(t);
     const given = new Set<string>(); // rotated files handed on in this run
+    const rotated = (names: readonly string[]): string[] => names.filter((x) => RX_ROTATED.test(x) && !given.has(x)).sort();
     let unreadable = false;
     while (!this.#stopped) {
       let names: string[];
@@ -209,17 +227,25 @@ export class Follower {
         await this.#sleep(this.#o.pollMs);
         continue;
       }
-      for (const n of names.filter((x) => RX_ROTATED.test(x)).sort()) {
-        let f: InputFile;
-        try { f = fileInput(join(t.path, n), t.stream); } catch { continue; } // removed by multilog meanwhile
-        const key = `${n}|${f.dev}|${f.ino}`;
-        if (given.has(key)) continue;
-        given.add(key);
-        yield { file: f, from: first ? startIn(f, this.#o.from) : undefined };
-        if (this.#stopped) return;
+      const older = rotated(names);
+      if (older.length > 0) {
+        for (const n of older) {
+          given.add(n);
+          let f: InputFile;
+          try { f = fileInput(join(t.path, n), t.stream); } catch { continue; } // removed by multilog meanwhile
+          yield { file: f, from: f.fingerprint === undefined ? undefined : plan.get(f.fingerprint) };
+          if (this.#stopped) return;
+        }
+        continue; // reading them took time: list again before current
       }
-      const r = yield* this.#live(join(t.path, 'current'), t.stream, first);
-      first = false; // what appears after the first listing is new
+      // current is opened first and the dir listed after: a rotation in between shows as a new @….s
+      const path = join(t.path, 'current');
+      let fd: number | undefined;
+      try { fd = openSync(path, 'r'); } catch { fd = undefined; }
+      let again: string[] = [];
+      try { again = rotated(readdirSync(t.path)); } catch { /* listed again at the top */ }
+      if (fd !== undefined && again.length > 0) { closeSync(fd); continue; }
+      const r = fd === undefined ? 'waiting' : yield* this.#live(path, t.stream, fd, plan);
       if (r === 'waiting') {
         yield null;
         await this.#sleep(this.#o.pollMs);
@@ -228,10 +254,11 @@ export class Follower {
   }
 
   async *#plain(t: FollowTarget): AsyncGenerator<FollowedFile | null> {
-    let first = !this.#o.knows(t);
+    const plan = this.#plan(t);
     while (!this.#stopped) {
-      const r = yield* this.#live(t.path, t.stream, first);
-      first = false;
+      let fd: number | undefined;
+      try { fd = openSync(t.path, 'r'); } catch { fd = undefined; }
+      const r = fd === undefined ? 'waiting' : yield* this.#live(t.path, t.stream, fd, plan);
       if (r === 'waiting') {
         yield null;
         await this.#sleep(this.#o.pollMs);
@@ -240,9 +267,8 @@ export class Follower {
   }
 
   /** The file at `path`, followed through its descriptor until it is rotated away (or truncated, or a stop). */
-  async *#live(path: string, stream: string, first: boolean): AsyncGenerator<FollowedFile | null, LiveResult> {
-    let fd: number;
-    try { fd = openSync(path, 'r'); } catch { return 'waiting'; } // between multilog's rename and its new current
+  async *#live(path: string, stream: string, fd: number, plan: ReadonlyMap<string, FollowedFile['from']>):
+    AsyncGenerator<FollowedFile | null, LiveResult> {
     let f: InputFile;
     try { f = fileInput(path, stream, fd); } catch { closeSync(fd); return 'waiting'; }
     if (f.fingerprint === undefined || f.kind !== 'file') { closeSync(fd); return 'waiting'; } // no whole first line yet
@@ -256,7 +282,7 @@ export class Follower {
       this.#tails.add(tail);
       return tail;
     };
-    yield { file: f, from: first ? startIn(f, this.#o.from, fd) : undefined, open };
+    yield { file: f, from: plan.get(f.fingerprint), open };
     if (tail === undefined) { closeSync(fd); return 'waiting'; } // the pipeline had it whole already
     if (ended === undefined) tail.destroy(); // the pipeline stopped reading it
     else if (ended.why === 'truncated') {

@@ -151,9 +151,10 @@ export class Pipeline<E> {
   #unknowns: UnknownLine[] = [];
   #notices: Notice[] = [];
   readonly #moved = new Set<FilePosition>();
-  // positions taken in this run, by fingerprint: a file met again (follow re-lists its dir after
-  // a rotation or SIGHUP; a path named twice) continues where this run is, not where the store is
-  readonly #taken = new Map<string, FilePosition>();
+  // files read in this run, by fingerprint: one met again (follow lists its dir again after a
+  // rotation or SIGHUP; a path named twice) continues where this run read it to (its lines may
+  // still be on their way to #take), under the same position, not where the store has it
+  readonly #read = new Map<string, { pos: FilePosition; offset: number; lines: number }>();
   readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
 
   #key(source: string, host: string): string {
@@ -258,17 +259,25 @@ export class Pipeline<E> {
     }
   }
 
-  /** Where a file starts: where this run or the store left it, else `from` (follow), else the beginning. */
+  /** Where a file starts: where this run read it to, or where the store has it, else `from` (follow), else the beginning. */
   #start(file: InputFile, fingerprint: string, sink: IngestSink, live = false,
-    from?: FollowedFile['from']): { pos: FilePosition; how: FileHow } {
-    const s = this.#startAt(file, fingerprint, sink, live, from);
-    this.#taken.set(fingerprint, s.pos);
-    return s;
+    from?: FollowedFile['from']): { pos: FilePosition; how: FileHow; offset: number; lines: number } {
+    const again = this.#read.get(fingerprint);
+    if (again !== undefined) {
+      const { pos, offset, lines } = again;
+      if (pos.complete || (!live && file.kind === 'file' && file.size === offset)) return { pos, how: 'skipped', offset, lines };
+      if (file.kind !== 'file' || file.size >= offset) return { pos, how: 'continuing', offset, lines };
+      // shorter than this run read it to: truncated (or replaced) meanwhile, read from its start
+      const fresh: FilePosition = { ...pos, path: file.path, dev: file.dev, ino: file.ino, size: file.size, offset: 0, lines: 0, complete: false };
+      return { pos: fresh, how: 'replaced', offset: 0, lines: 0 };
+    }
+    const s = this.#startAt(file, fingerprint, sink, live, again === undefined ? from : undefined);
+    return { ...s, offset: s.pos.offset, lines: s.pos.lines };
   }
 
   #startAt(file: InputFile, fingerprint: string, sink: IngestSink, live: boolean,
     from: FollowedFile['from']): { pos: FilePosition; how: FileHow } {
-    const stored = this.#taken.get(fingerprint) ?? sink.position(fingerprint);
+    const stored = sink.position(fingerprint);
     const fresh = (): FilePosition => ({ fingerprint, path: file.path, dev: file.dev, ino: file.ino, offset: 0, lines: 0,
       size: file.kind === 'stream' ? null : file.size, complete: false, segment: this.#opts.segment ?? 0 });
     if (stored === undefined) {
@@ -306,6 +315,8 @@ export class Pipeline<E> {
         continue;
       }
       let pos: FilePosition | undefined;
+      let startOffset = 0;
+      let startLines = 0;
       let skipTo = 0; // streams and .gz are read from their start; lines up to here were taken before
       if (file.kind !== 'stream') {
         if (file.fingerprint === undefined) { // no complete first line yet
@@ -314,21 +325,25 @@ export class Pipeline<E> {
         }
         const s = this.#start(file, file.fingerprint, sink, live, from);
         pos = s.pos;
+        startOffset = s.offset;
+        startLines = s.lines;
         sink.onFile?.(file, s.how);
         if (s.how === 'skipped') { this.stats.skippedFiles++; continue; }
         if (s.how === 'continuing') this.stats.resumedFiles++;
         if (s.how === 'replaced') this.stats.replacedFiles++;
-        if (file.kind === 'gz') skipTo = pos.offset;
+        if (file.kind === 'gz') skipTo = startOffset;
       }
       this.stats.files++;
       const src: { file: InputFile; pos: FilePosition | undefined; label: string } = { file, pos, label };
       const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
-      let lineNo = pos?.lines ?? 0;
+      let lineNo = startLines;
       let untimed = 0;
       const none = file.mtime.getTime() * 1000; // the time of lines before any line that has one
       // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
       const held = new Map<string, Item>();
-      const base = file.kind === 'file' ? pos!.offset : 0;
+      const base = file.kind === 'file' ? startOffset : 0;
+      let readTo = startOffset; // the end of the last line handed on
+      let readLines = startLines;
       const bytes = live ? open(base) : openBytes(file, base);
       const idleMs = file.kind === 'stream' || live ? this.#opts.idleMs ?? this.#opts.commitMs ?? 1000 : undefined;
       try {
@@ -343,9 +358,9 @@ export class Pipeline<E> {
             const fp = fingerprintOf(Buffer.concat([toBytes(lines[0]!), NEWLINE]))!;
             const s = this.#start(file, fp, sink);
             src.pos = s.pos;
-            skipTo = s.how === 'skipped' || s.how === 'continuing' ? s.pos.offset : 0;
+            skipTo = s.how === 'skipped' || s.how === 'continuing' ? s.offset : 0;
             if (s.how === 'continuing') this.stats.resumedFiles++;
-            lineNo = skipTo > 0 ? s.pos.lines : 0;
+            lineNo = skipTo > 0 ? s.lines : 0;
             s.pos.complete = false;
           }
           if (skipTo > 0) {
@@ -402,13 +417,19 @@ export class Pipeline<E> {
             }
           }
           // an empty batch from the reader is an idle tick: pass it on so commits and stops happen
+          if (out.length > 0) { readTo = out[out.length - 1]!.end; readLines = out[out.length - 1]!.lineNo; }
           if (out.length > 0 || lines.length === 0) yield out;
         }
-        if (held.size > 0) yield [...held.values()];
+        if (held.size > 0) {
+          const rest = [...held.values()];
+          readTo = rest[rest.length - 1]!.end; readLines = rest[rest.length - 1]!.lineNo;
+          yield rest;
+        }
         if (src.pos !== undefined && file.final && file.kind !== 'stream') {
           src.pos.complete = true;
           this.#moved.add(src.pos);
         }
+        if (src.pos !== undefined && file.kind !== 'stream') this.#read.set(src.pos.fingerprint, { pos: src.pos, offset: readTo, lines: readLines });
       } catch (e) {
         if (!(e instanceof QtraceError)) throw e;
         // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read

@@ -216,11 +216,13 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       const replayed = seamEnd ? replaySeams(db, w, sessions) : [];
       stitched.sessions += replayed.length;
       // At the end, sessions that saw their `end` are final; those still open are stored as
-      // such and the snapshot carries them on to the next run.
+      // such and the snapshot carries them on to the next run. The snapshot is taken first (a
+      // copy): a session in its grace period after `end` still takes its late lines (recordio's
+      // `[EOF]` after tcpserver's end) when the next run continues the log.
+      const snap = structuredClone(sessions.snapshot());
       const closed = b.final ? [...sessions.drain(), ...sessions.flushClosing()] : sessions.drain();
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), b.correlator],
-        [stateName('reader', seg), b.reader],
-        [stateName('sessions', seg), structuredClone(sessions.snapshot())]]; // a copy: flushOpen() below closes the live ones
+        [stateName('reader', seg), b.reader], [stateName('sessions', seg), snap]];
       // after the snapshot: at the end the open ones are closed; before it they are stored as
       // they stand (a live pipe shows and links a connection while it lasts)
       const all = b.final ? [...closed, ...sessions.flushOpen()] : [...closed, ...sessions.peek()];

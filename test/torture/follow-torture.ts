@@ -6,7 +6,7 @@
 // `npm run torture` runs many trials (torture.ts); the test suite a few (test/follow/torture.test.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fingerprintOf } from '../../src/ingest/inputs.js';
@@ -62,9 +62,14 @@ function rotate(dir: string, label: string): void {
   writeFileSync(join(dir, 'current'), '', { mode: 0o644 });
 }
 
-function follow(db: string, dirs: readonly string[]): ChildProcess {
-  return spawn(process.execPath, [BIN, 'follow', '--print', 'none', '--from-start', '--db', db, '--host', 'vm', ...dirs],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+// QTRACE_TORTURE_LOG=1 keeps each follower's --verbose log beside a failing store
+const LOGS = process.env['QTRACE_TORTURE_LOG'] === '1';
+
+function follow(db: string, dirs: readonly string[], n: number): ChildProcess {
+  const c = spawn(process.execPath, [BIN, 'follow', '--print', 'none', '--from-start', '--db', db, '--host', 'vm',
+    ...(LOGS ? ['-v'] : []), ...dirs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (LOGS) c.stderr!.pipe(createWriteStream(`${db}.follow-${n}.log`));
+  return c;
 }
 
 function exited(c: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
@@ -157,7 +162,7 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
     const maxKills = o.maxKills ?? Infinity;
     let killed = 0;
     while (writing && killed < maxKills) {
-      const c = follow(db, dirs);
+      const c = follow(db, dirs, starts);
       const done = exited(c);
       up = true;
       starts++;
@@ -174,7 +179,7 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
       await sleep(Math.floor(random() * 600)); // down for a while: the writer goes on, rotations included
     }
     // the last follower sees the writer finish, catches up, and takes the probe lines one at a time
-    const c = follow(db, dirs);
+    const c = follow(db, dirs, starts);
     const done = exited(c);
     starts++;
     up = true;
