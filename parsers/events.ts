@@ -2,6 +2,7 @@
 // prefix already removed by parsers/frame.ts) to one of these, or returns undefined when the
 // line is not its shape. Events carry no time or host: the framing supplies those.
 
+import type { MsgId } from './ids.js';
 /** Parsed report text of a `delivery D: …` line (see parsers/report.ts). */
 export interface Report {
   readonly text: string;          // decoded: '/' → newline, '_' → space (lossy)
@@ -15,18 +16,18 @@ export interface Report {
 }
 
 export type SendEvent =
-  | { readonly kind: 'new_msg'; readonly msg: number }
-  | { readonly kind: 'info_msg'; readonly msg: number; readonly bytes: number; readonly from: string;
+  | { readonly kind: 'new_msg'; readonly msg: MsgId }
+  | { readonly kind: 'info_msg'; readonly msg: MsgId; readonly bytes: number; readonly from: string;
       readonly qp: number; readonly uid: number }
-  | { readonly kind: 'delivery_start'; readonly did: number; readonly msg: number;
+  | { readonly kind: 'delivery_start'; readonly did: number; readonly msg: MsgId;
       readonly channel: 'local' | 'remote'; readonly to: string }
   | { readonly kind: 'delivery_result'; readonly did: number;
       readonly result: 'success' | 'failure' | 'deferral'; readonly reportRaw: string; readonly report: Report }
   | { readonly kind: 'delivery_mangled'; readonly did: number }
-  | { readonly kind: 'bounce_msg'; readonly msg: number; readonly qp: number }
-  | { readonly kind: 'triple_bounce'; readonly msg: number }
-  | { readonly kind: 'double_bounce_discard'; readonly msg: number }
-  | { readonly kind: 'end_msg'; readonly msg: number }
+  | { readonly kind: 'bounce_msg'; readonly msg: MsgId; readonly qp: number }
+  | { readonly kind: 'triple_bounce'; readonly msg: MsgId }
+  | { readonly kind: 'double_bounce_discard'; readonly msg: MsgId }
+  | { readonly kind: 'end_msg'; readonly msg: MsgId }
   | { readonly kind: 'status'; readonly local: number; readonly localMax: number; readonly remote: number;
       readonly remoteMax: number; readonly exitasap: boolean }
   | { readonly kind: 'status_exiting' }

@@ -2,6 +2,7 @@
 // lnav manner: a name, an anchored pattern, a builder, and real samples checked by the tests.
 
 import type { SendEvent } from './events.js';
+import { msgId, type MsgId } from './ids.js';
 import { parseReport } from './report.js';
 
 export interface LineFormat<E> {
@@ -12,6 +13,7 @@ export interface LineFormat<E> {
 }
 
 const n = (s: string | undefined): number => Number(s);
+const id = (s: string | undefined): MsgId => msgId(s ?? '');
 
 // indimail's multi-queue appends " queueK"; accepted and ignored (ids are then per queue).
 const Q = '(?: queue\\d+)?';
@@ -20,20 +22,20 @@ export const SEND_FORMATS: readonly LineFormat<SendEvent>[] = [
   {
     name: 'send.new_msg',
     pattern: new RegExp(`^new msg (\\d+)${Q}$`),
-    build: (m) => ({ kind: 'new_msg', msg: n(m[1]) }),
+    build: (m) => ({ kind: 'new_msg', msg: id(m[1]) }),
     samples: ['new msg 1442657'],
   },
   {
     name: 'send.info_msg',
     pattern: new RegExp(`^info msg (\\d+): bytes (\\d+) from <(.*)> qp (\\d+) uid (\\d+)${Q}$`),
-    build: (m) => ({ kind: 'info_msg', msg: n(m[1]), bytes: n(m[2]), from: m[3]!, qp: n(m[4]), uid: n(m[5]) }),
+    build: (m) => ({ kind: 'info_msg', msg: id(m[1]), bytes: n(m[2]), from: m[3]!, qp: n(m[4]), uid: n(m[5]) }),
     samples: ['info msg 1442657: bytes 396 from <ok-sender1@r2.remote.test> qp 9188 uid 1002',
       'info msg 1442740: bytes 2186 from <> qp 13684 uid 1007'],
   },
   {
     name: 'send.delivery_start',
     pattern: new RegExp(`^starting delivery (\\d+)(?:\\.\\d+)?: msg (\\d+) to (local|remote) (.*?)${Q}$`),
-    build: (m) => ({ kind: 'delivery_start', did: n(m[1]), msg: n(m[2]), channel: m[3] as 'local' | 'remote', to: m[4]! }),
+    build: (m) => ({ kind: 'delivery_start', did: n(m[1]), msg: id(m[2]), channel: m[3] as 'local' | 'remote', to: m[4]! }),
     samples: ['starting delivery 1: msg 1442657 to local tammy@mx.example.test',
       'starting delivery 18: msg 1442677 to remote ok-snd-b1-013@r2.remote.test'],
   },
@@ -55,25 +57,25 @@ export const SEND_FORMATS: readonly LineFormat<SendEvent>[] = [
   {
     name: 'send.bounce_msg',
     pattern: new RegExp(`^bounce msg (\\d+) qp (\\d+)${Q}$`),
-    build: (m) => ({ kind: 'bounce_msg', msg: n(m[1]), qp: n(m[2]) }),
+    build: (m) => ({ kind: 'bounce_msg', msg: id(m[1]), qp: n(m[2]) }),
     samples: ['bounce msg 1442740 qp 13684'],
   },
   {
     name: 'send.triple_bounce',
     pattern: new RegExp(`^triple bounce: discarding bounce/(\\d+)${Q}$`),
-    build: (m) => ({ kind: 'triple_bounce', msg: n(m[1]) }),
+    build: (m) => ({ kind: 'triple_bounce', msg: id(m[1]) }),
     samples: ['triple bounce: discarding bounce/1442659'],
   },
   {
     name: 'send.double_bounce_discard',
     pattern: new RegExp(`^double bounce: discarding bounce/(\\d+)${Q}$`),
-    build: (m) => ({ kind: 'double_bounce_discard', msg: n(m[1]) }),
+    build: (m) => ({ kind: 'double_bounce_discard', msg: id(m[1]) }),
     samples: ['double bounce: discarding bounce/1442659'],
   },
   {
     name: 'send.end_msg',
     pattern: new RegExp(`^end msg (\\d+)${Q}$`),
-    build: (m) => ({ kind: 'end_msg', msg: n(m[1]) }),
+    build: (m) => ({ kind: 'end_msg', msg: id(m[1]) }),
     samples: ['end msg 1442657'],
   },
   {

@@ -6,10 +6,12 @@
 CREATE TABLE positions (
   fingerprint TEXT    PRIMARY KEY,            -- sha1 of the first line (its first 4 KiB); 'pipe:NAME:sha1' for a stream
   path        TEXT    NOT NULL,               -- where it was last read (it may since have been renamed)
+  stream      TEXT    NOT NULL,               -- the log stream it belongs to (multilog dir, file name, --name)
   dev         INTEGER,
   ino         INTEGER,
   offset      INTEGER NOT NULL,               -- bytes taken (of the decompressed stream for .gz)
   lines       INTEGER NOT NULL,               -- lines taken
+  last_us     INTEGER,                        -- the time of the last line taken (how fresh the stream is)
   size        INTEGER,                        -- the file's size (as stored) when it was last read
   complete    INTEGER NOT NULL DEFAULT 0,     -- 1: a file that cannot grow (.gz, @….s) was read to its end
   segment     INTEGER NOT NULL DEFAULT 0,     -- the segment it feeds (0: the present; see messages.segment)

@@ -42,11 +42,14 @@ export const ingestCommand: CommandModule<object, Args> = {
         log: a.verbose ? makeLog(true) : undefined,
       });
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
-      process.stderr.write(`qtrace: ${summary(r, implied, stoppedBy)} in ${secs.toFixed(2)} s → ${dbPath}\n`);
-      if (r.failedFiles.length > 0) process.exitCode = 2;
-      else if (r.lines > 0 && r.sendEvents + r.sideEvents === 0 && r.unknown === r.lines) {
-        process.stderr.write('qtrace: this does not look like a qmail log: no line of it was understood\n');
+      if (r.lines > 0 && r.sendEvents + r.sideEvents === 0 && r.unknown === r.lines && r.failedFiles.length === 0) {
+        // /etc/passwd and friends: kept as unknown lines, but worth an error cron will see
+        process.stderr.write(`qtrace: ${a.inputs.join(' ') || 'standard input'}: this does not look like a qmail log ` +
+          `(${r.lines} lines, none understood; kept as unknown lines in ${dbPath})\n`);
         process.exitCode = 2;
+      } else {
+        process.stderr.write(`qtrace: ${summary(r, implied, stoppedBy)} in ${secs.toFixed(2)} s → ${dbPath}\n`);
+        if (r.failedFiles.length > 0) process.exitCode = 2;
       }
     } finally {
       process.off('SIGINT', onSignal);

@@ -3,6 +3,7 @@
 // Time comes from the log lines only, so a replay gives identical output.
 
 import type { SendEvent } from '../../parsers/events.js';
+import type { MsgId } from '../../parsers/ids.js';
 import type { SeamBefore, WantedAtSeam } from './stitch.js';
 import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
 
@@ -71,7 +72,7 @@ interface HostState {
   status: { -readonly [K in keyof StatusSample]: StatusSample[K] } | undefined; // this second's peak
   run: number;
   lastDid: number;
-  open: Map<number, Timeline>;            // msg id → its current incarnation
+  open: Map<MsgId, Timeline>;            // msg id → its current incarnation
   inflight: Map<number, InFlight>;        // delivery id (this run) → attempt
 }
 
@@ -251,7 +252,7 @@ export class Correlator {
     if (at - this.#lastPurge > INFO_BEFORE_US) this.#purge(at);
   }
 
-  #open(h: HostState, host: string, msg: number, at: number, partial: boolean): Timeline {
+  #open(h: HostState, host: string, msg: MsgId, at: number, partial: boolean): Timeline {
     const t = newTimeline(host, msg, at, partial);
     // a timeline's key is unique by construction: a repeat within one stamp gets `#n`
     if (h.keysAt !== at) { h.keysAt = at; h.keys.clear(); }
@@ -358,7 +359,7 @@ export class Correlator {
       for (const [k, e] of this.#wanted) {
         if (k.startsWith(prefix) && e.kind !== undefined) wanted.push({ qp: Number(k.slice(prefix.length)), key: e.key, at: e.at, kind: e.kind });
       }
-      out.push({ host, seam: h.last, open: [...h.open.values()], inflight, wanted });
+      out.push({ host, seam: h.last, run: h.run, lastDid: h.lastDid, open: [...h.open.values()], inflight, wanted });
     }
     return out;
   }

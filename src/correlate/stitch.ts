@@ -7,6 +7,7 @@
 // qmail-send restarted first. Bounces and forwards still waiting for their copy find it by qp.
 // Pure: what the store holds on either side in, what to change out.
 
+import type { MsgId } from '../../parsers/ids.js';
 import { QP_WINDOW_US, type Link, type LinkKind, type Notice, type OrphanResult } from './correlator.js';
 import { recipientsOf, type Delivery, type Timeline } from './timeline.js';
 
@@ -19,6 +20,8 @@ export interface Candidate { readonly key: string; readonly qp: number; readonly
 export interface SeamBefore {
   readonly host: string;
   readonly seam: number;                       // the newest time of the older lines
+  readonly run: number;                        // the qmail-send run there, and its last delivery id
+  readonly lastDid: number;
   readonly open: readonly Timeline[];          // still open there
   readonly inflight: readonly InFlightAtSeam[];
   readonly wanted: readonly WantedAtSeam[];
@@ -26,7 +29,7 @@ export interface SeamBefore {
 
 export interface SeamAfter {
   /** Per message id of an open older timeline: the first timeline with that id after the seam. */
-  readonly next: ReadonlyMap<number, Timeline>;
+  readonly next: ReadonlyMap<MsgId, Timeline>;
   readonly orphans: readonly OrphanResult[];   // results after the seam whose start was not seen, in time order
   readonly restartAt: number | null;           // the first qmail-send restart after the seam
   readonly candidates: readonly Candidate[];   // messages after the seam whose qp a waiting link names

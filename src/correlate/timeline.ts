@@ -1,5 +1,7 @@
 // The per-message timeline: what the correlator builds and every sink renders.
-// Plain, JSON-serialisable data (the correlator's state is persisted as JSON between runs).
+// Plain data (the correlator's state is persisted as JSON between runs; it holds no ids).
+
+import type { MsgId } from '../../parsers/ids.js';
 
 export type DeliveryResult = 'success' | 'failure' | 'deferral' | 'interrupted';
 export type Outcome = 'delivered' | 'failed' | 'deferred' | 'pending';
@@ -33,7 +35,7 @@ export interface Recipient {
 export interface Timeline {
   key: string;                 // host:first-seen-µs:msg — stable across reruns, in time order
   host: string;
-  msg: number;
+  msg: MsgId;
   firstSeen: number;           // µs of the first line seen for it
   queued: number | null;       // µs of `new msg` (null: born before the log starts)
   ended: number | null;        // µs of `end msg`
@@ -49,7 +51,7 @@ export interface Timeline {
   recipients: Recipient[];
 }
 
-export function newTimeline(host: string, msg: number, at: number, partial: boolean): Timeline {
+export function newTimeline(host: string, msg: MsgId, at: number, partial: boolean): Timeline {
   return {
     key: `${host}:${at}:${msg}`, host, msg, firstSeen: at, queued: partial ? null : at, ended: null,
     partial, lost: false, bytes: null, from: null, qp: null, uid: null, bounceQp: null,

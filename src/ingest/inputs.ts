@@ -149,8 +149,22 @@ function logDirGroups(p: string, shown: string, names: readonly string[]): Input
   return groups;
 }
 
-/** One group per argument: a group is one time-ordered stream (a multilog dir is one group). */
+/**
+ * One group per argument: a group is one time-ordered stream (a multilog dir is one group). A
+ * file named twice (`send/` and `send/current`) is read once, in the largest group that has it.
+ */
 export function expandInputs(args: readonly string[], stdinName: string): InputFile[][] {
+  const groups = expandEach(args, stdinName);
+  const owner = new Map<string, InputFile[]>();
+  for (const g of [...groups].sort((a, b) => b.length - a.length)) {
+    for (const f of g) if (f.fingerprint !== undefined && !owner.has(f.fingerprint)) owner.set(f.fingerprint, g);
+  }
+  return groups.map((g) => g.filter((f, i) => f.fingerprint === undefined ||
+    (owner.get(f.fingerprint) === g && g.findIndex((x) => x.fingerprint === f.fingerprint) === i)))
+    .filter((g) => g.length > 0);
+}
+
+function expandEach(args: readonly string[], stdinName: string): InputFile[][] {
   const groups: InputFile[][] = [];
   for (const a of args.length === 0 ? ['-'] : args) {
     if (a === '-') {

@@ -59,10 +59,12 @@ export interface PipelineOptions<E> {
 export interface FilePosition {
   readonly fingerprint: string;
   readonly path: string;
+  readonly stream: string;
   readonly dev: number;
   readonly ino: number;
   offset: number;
   lines: number;
+  lastUs: number | null;
   readonly size: number | null;
   complete: boolean;
   readonly segment: number;
@@ -214,6 +216,7 @@ export class Pipeline<E> {
     if (pos !== undefined) {
       pos.offset = it.end;
       pos.lines = it.lineNo;
+      if (it.at !== null) pos.lastUs = it.at;
       this.#moved.add(pos);
     }
     const f = it.frame;
@@ -278,7 +281,7 @@ export class Pipeline<E> {
   #startAt(file: InputFile, fingerprint: string, sink: IngestSink, live: boolean,
     from: FollowedFile['from']): { pos: FilePosition; how: FileHow } {
     const stored = sink.position(fingerprint);
-    const fresh = (): FilePosition => ({ fingerprint, path: file.path, dev: file.dev, ino: file.ino, offset: 0, lines: 0,
+    const fresh = (): FilePosition => ({ fingerprint, path: file.path, stream: file.stream, dev: file.dev, ino: file.ino, offset: 0, lines: 0, lastUs: null,
       size: file.kind === 'stream' ? null : file.size, complete: false, segment: this.#opts.segment ?? 0 });
     if (stored === undefined) {
       if (from === undefined || from.offset === 0) return { pos: fresh(), how: 'reading' };
@@ -287,7 +290,7 @@ export class Pipeline<E> {
       this.#moved.add(pos);
       return { pos, how: 'continuing' };
     }
-    const pos: FilePosition = { ...stored, path: file.path, dev: file.dev, ino: file.ino,
+    const pos: FilePosition = { ...stored, path: file.path, stream: file.stream, dev: file.dev, ino: file.ino,
       size: file.kind === 'stream' ? null : file.size };
     // a file still being written is not done when it is read to its end: it is followed from there
     if (stored.complete || (!live && file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };

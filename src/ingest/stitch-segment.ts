@@ -2,7 +2,7 @@
 // decides, store/stitch.ts reads and writes), inside the segment's last commit. Afterwards the
 // segment is part of the present, as if its lines had been read first.
 
-import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
+import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
 import { joinSessions, prependToSnapshot, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
 import type { Db } from '../store/db.js';
@@ -46,20 +46,23 @@ export function replaySeams(db: Db, w: StoreWriter, sessions: SessionCorrelator)
 
 export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {
   const n: StitchCounts = { messages: 0, sessions: 0, deliveries: 0, links: 0, lost: 0 };
-  const snap = w.getState<CorrelatorSnapshot>('correlator');
+  // the present's state (made here when the present has none yet: the older lines may be all there is)
+  const snap: CorrelatorSnapshot = w.getState<CorrelatorSnapshot>('correlator') ?? { version: 3, hosts: [], recentInfo: [], wanted: [] };
   for (const b of c.seams()) {
     const { after, rowids } = afterSeam(db, b.host, b.seam, segment, b.open.map((t) => t.msg), b.wanted.map((x) => x.qp),
       b.seam + Math.max(RESULT_HORIZON_US, QP_WINDOW_US));
     const r = stitchSeam(b, after);
-    const hs = snap?.hosts.find((h) => h.host === b.host);
+    let hs = snap.hosts.find((h) => h.host === b.host);
+    if (hs === undefined) {
+      hs = { host: b.host, run: b.run, lastDid: b.lastDid, inflight: [], last: null, keysAt: null, keys: [] };
+      (snap.hosts as HostSnapshot[]).push(hs);
+    }
     for (const j of r.joined) {
       dropJoined(db, j, rowids.get(j.from)!);
       n.messages++;
       // the present's state names the later timeline: it names the joined one now
-      if (hs !== undefined) hs.inflight = hs.inflight.map(([did, key, i]) => (key === j.from.key ? [did, j.into.key, i + j.shift] : [did, key, i]));
-      if (snap !== undefined) {
-        for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === j.from.key) e[1].key = j.into.key;
-      }
+      hs.inflight = hs.inflight.map(([did, key, i]) => (key === j.from.key ? [did, j.into.key, i + j.shift] : [did, key, i]));
+      for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === j.from.key) e[1].key = j.into.key;
     }
     for (const t of r.changed) w.timeline(t);
     for (const o of r.usedOrphans) dropOrphan(db, o);
@@ -67,12 +70,17 @@ export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correl
     n.links += r.links.length;
     n.lost += r.lost.length;
     w.output({ timelines: [], links: [...r.links], orphans: [], notices: [...r.notices], statuses: [] });
-    if (hs !== undefined) {
-      const running = new Set(hs.inflight.map(([did]) => did));
-      for (const e of r.stillRunning) if (!running.has(e[0])) hs.inflight.push([e[0], e[1], e[2]]);
+    const running = new Set(hs.inflight.map(([did]) => did));
+    for (const e of r.stillRunning) if (!running.has(e[0])) hs.inflight.push([e[0], e[1], e[2]]);
+    // a bounce or forward still waiting for its copy waits on in the present
+    const linked = new Set(r.links.map((l) => l.from));
+    const waiting = new Set(snap.wanted.map(([k]) => k));
+    for (const x of b.wanted) {
+      const k = `${b.host}|${x.qp}`;
+      if (!linked.has(x.key) && !waiting.has(k)) (snap.wanted as Array<[string, { key: string; at: number; kind?: 'bounce' | 'forward' }]>).push([k, { key: x.key, at: x.at, kind: x.kind }]);
     }
   }
-  if (snap !== undefined) w.putState('correlator', snap);
+  w.putState('correlator', snap);
   // sessions still open at the seam and their later part, by pid
   const present = w.getState<unknown>('sessions');
   let presentChanged = false;

@@ -1,10 +1,7 @@
 // Wires the pipeline to the SQLite store: each commit point becomes one transaction holding the
 // data, the correlators' state and the file positions it leads to, so a kill, a signal or a
 // rerun neither loses nor duplicates anything. Session links are made in that same transaction.
-//
-// History read out of order: a file never read whose first line is older than what the store
-// already holds for its host is read as a segment of its own (fresh correlators, its own state
-// under `…:S`), then stitched to the present at the seam (see correlate/stitch.ts).
+// History read out of order is planned in plan.ts and stitched in stitch-segment.ts.
 
 import type { Framing } from '../../parsers/frame.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
@@ -23,6 +20,7 @@ import { replaySeams, stitchSegment, type StitchCounts } from './stitch-segment.
 import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
+import { plan, stateName, type Plan } from './plan.js';
 import { emptyStats, Pipeline, type FileHow, type Group, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
 
@@ -52,9 +50,6 @@ export interface IngestResult extends IngestStats {
   readonly notices: { readonly warning: number; readonly alert: number };
 }
 
-/** Tolerance before a new file counts as older than the store (copies differ by milliseconds). */
-const SEAM_SLACK_US = 1_000_000;
-
 function restoreSessions(snap: unknown): SessionCorrelator {
   if (snap === undefined) return new SessionCorrelator();
   try {
@@ -64,64 +59,6 @@ function restoreSessions(snap: unknown): SessionCorrelator {
   }
 }
 
-const stateName = (name: string, segment: number): string => (segment === 0 ? name : `${name}:${segment}`);
-
-/** Where each host's history stands in the store (send side and sessions). */
-function frontier(w: StoreWriter): Map<string, number> {
-  const out = new Map<string, number>();
-  const c = w.getState<CorrelatorSnapshot>('correlator');
-  for (const h of c?.hosts ?? []) if (h.last !== null && h.last !== undefined) out.set(h.host.split('/')[0]!, h.last);
-  const s = w.getState<{ clock?: Array<[string, number]> }>('sessions');
-  for (const [k, us] of s?.clock ?? []) {
-    const host = k.split('\u0000')[0]!;
-    if (us > (out.get(host) ?? -Infinity)) out.set(host, us);
-  }
-  return out;
-}
-
-interface Plan { readonly segment: number; readonly groups: Group[] }
-
-/**
- * Which inputs continue the present, and which are older history: a file never read whose first
- * stamp lies before the store's frontier for its host (and the rest of its group, until a file
- * the store knows), or a file whose stored position says it feeds an unfinished segment.
- */
-function plan(w: StoreWriter, groups: readonly Group[], host: string): Plan[] {
-  const front = frontier(w);
-  const open = w.getState<number[]>('segments') ?? [];
-  const bySegment = new Map<number, Group[]>();
-  const add = (seg: number, g: Group): void => {
-    if (Array.isArray(g) && g.length === 0) return;
-    let l = bySegment.get(seg);
-    if (l === undefined) bySegment.set(seg, (l = []));
-    l.push(g);
-  };
-  let next = Math.max(0, ...open) + 1;
-  const fresh = next;
-  for (const g of groups) {
-    // a followed log continues the present: what it reads comes after what the store holds
-    if (!Array.isArray(g)) { add(0, g); continue; }
-    let seg = -1;
-    let cur: InputFile[] = [];
-    for (const f of g as readonly InputFile[]) {
-      const stored = f.fingerprint === undefined ? undefined : w.position(f.fingerprint);
-      let s: number;
-      if (stored !== undefined) s = open.includes(stored.segment) ? stored.segment : 0;
-      else if (f.kind !== 'stream' && f.firstUs !== undefined && front.size > 0 &&
-        f.firstUs < (front.get(f.syslogHost ?? host) ?? Infinity) - SEAM_SLACK_US) {
-        s = seg > 0 ? seg : fresh; // a dir's older files after one of an unfinished segment continue it
-      } else s = 0;
-      if (s !== seg && cur.length > 0) { add(seg, cur); cur = []; }
-      seg = s;
-      cur.push(f);
-    }
-    add(seg, cur);
-  }
-  if (bySegment.has(fresh)) next++;
-  // older segments first, so each is stitched against what is already in place; the present last
-  return [...bySegment.entries()].sort((a, b) => (a[0] === 0 ? 1 : b[0] === 0 ? -1 : a[0] - b[0]))
-    .map(([segment, gs]) => ({ segment, groups: gs }));
-}
 
 export async function ingestToStore(db: Db, groups: readonly Group[], opts: IngestOptions): Promise<IngestResult> {
   const release = await lockStore(db.name, opts.wait === true ? { wait: true } : {});

@@ -1,12 +1,14 @@
 // Reading timelines back out of the store, in the public view shape.
 
 import { isoFromMicros } from '../../parsers/timestamp.js';
+import type { MsgId } from '../../parsers/ids.js';
 import type { Db } from '../store/db.js';
+import { idForView, idFromSql, idToSql } from '../store/ids.js';
 import { sessionsOfMessages } from './sessions.js';
 import type { DeliveryView, LinkView, RecipientView, TimelineView } from './view.js';
 
 export interface MessageFilter {
-  readonly msg?: number | undefined;
+  readonly msg?: MsgId | undefined;
   readonly qp?: number | undefined;
   readonly host?: string | undefined;
   readonly since?: number | undefined;   // µs
@@ -19,7 +21,7 @@ export interface MessageFilter {
 }
 
 interface MsgRow {
-  id: number; key: string; host: string; msg: number; first_us: number; queued_us: number | null;
+  id: number; key: string; host: string; msg_text: string; first_us: number; queued_us: number | null;
   ended_us: number | null; partial: number; lost: number; bytes: number | null; sender: string | null;
   qp: number | null; uid: number | null; bounce_qp: number | null; triple_bounce: number;
 }
@@ -37,7 +39,7 @@ const CHUNK = 500;
 function where(f: MessageFilter): { sql: string; args: unknown[] } {
   const c: string[] = [];
   const args: unknown[] = [];
-  if (f.msg !== undefined) { c.push('m.msg = ?'); args.push(f.msg); }
+  if (f.msg !== undefined) { c.push('m.msg = ?'); args.push(idToSql(f.msg)); }
   if (f.qp !== undefined) { c.push('m.qp = ?'); args.push(f.qp); }
   if (f.host !== undefined) { c.push('m.host = ?'); args.push(f.host); }
   if (f.since !== undefined) { c.push('COALESCE(m.ended_us, m.first_us) >= ?'); args.push(f.since); }
@@ -61,7 +63,7 @@ export function* findTimelines(db: Db, f: MessageFilter): Generator<TimelineView
   const w = where(f);
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
   const limit = f.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-  const stmt = db.prepare(`SELECT m.* FROM messages m ${w.sql} ORDER BY m.first_us ${order}, m.id ${order}${limit}`);
+  const stmt = db.prepare(`SELECT m.*, CAST(m.msg AS TEXT) AS msg_text FROM messages m ${w.sql} ORDER BY m.first_us ${order}, m.id ${order}${limit}`);
   let chunk: MsgRow[] = [];
   for (const row of stmt.iterate(...w.args) as IterableIterator<MsgRow>) {
     chunk.push(row);
@@ -111,7 +113,7 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
     // Forwards whose copy never showed up still show their qp.
     for (const q of parts.fwd) if (!forwards.some((f) => f.qp === q)) forwards.push({ qp: q, id: null });
     return {
-      id: m.key, host: m.host, msg: m.msg, first_seen: isoFromMicros(m.first_us), queued: iso(m.queued_us),
+      id: m.key, host: m.host, msg: idForView(idFromSql(m.msg_text)), first_seen: isoFromMicros(m.first_us), queued: iso(m.queued_us),
       ended: iso(m.ended_us),
       queue_seconds: m.queued_us !== null && m.ended_us !== null ? (m.ended_us - m.queued_us) / 1e6 : null,
       partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,

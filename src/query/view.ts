@@ -30,7 +30,7 @@ export interface LinkView { readonly qp: number; readonly id: string | null }
 export interface TimelineView {
   readonly id: string;
   readonly host: string;
-  readonly msg: number;
+  readonly msg: number | string;   // a string when beyond 2^53 (exact digits)
   readonly first_seen: string;
   readonly queued: string | null;
   readonly ended: string | null;

@@ -3,9 +3,10 @@
 
 import { recipientsOf, type Delivery, type Timeline } from '../correlate/timeline.js';
 import type { Db } from './db.js';
+import { idFromSql } from './ids.js';
 
 interface MsgRow {
-  id: number; key: string; host: string; msg: number; first_us: number; queued_us: number | null; ended_us: number | null; lost: number;
+  id: number; key: string; host: string; msg_text: string; first_us: number; queued_us: number | null; ended_us: number | null; lost: number;
   partial: number; bytes: number | null; sender: string | null; qp: number | null; uid: number | null;
   bounce_qp: number | null; triple_bounce: number;
 }
@@ -22,12 +23,12 @@ export function loadOpenTimelines(db: Db, segment = 0): Array<[Timeline, number]
 
 /** Timelines whose message row matches `where` (over the messages table), with their row ids. */
 export function loadTimelines(db: Db, where: string, args: readonly unknown[]): Array<[Timeline, number]> {
-  const rows = db.prepare(`SELECT * FROM messages WHERE ${where}`).all(...args) as MsgRow[];
+  const rows = db.prepare(`SELECT *, CAST(msg AS TEXT) AS msg_text FROM messages WHERE ${where}`).all(...args) as MsgRow[];
   if (rows.length === 0) return [];
   const byId = new Map<number, Timeline>();
   for (const m of rows) {
     byId.set(m.id, {
-      key: m.key, host: m.host, msg: m.msg, firstSeen: m.first_us, queued: m.queued_us, ended: m.ended_us,
+      key: m.key, host: m.host, msg: idFromSql(m.msg_text), firstSeen: m.first_us, queued: m.queued_us, ended: m.ended_us,
       partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
       bounceQp: m.bounce_qp, tripleBounce: m.triple_bounce === 1, deliveries: [], recipients: [],
     });

@@ -5,7 +5,9 @@ import { RESTART_NOTICE, type OrphanResult } from '../correlate/correlator.js';
 import type { Candidate, Joined, SeamAfter } from '../correlate/stitch.js';
 import type { Session } from '../correlate/sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
+import type { MsgId } from '../../parsers/ids.js';
 import type { Db } from './db.js';
+import { idToSql } from './ids.js';
 import { loadTimelines } from './open.js';
 
 interface OrphanRow {
@@ -14,14 +16,14 @@ interface OrphanRow {
 }
 
 /** What the present holds after `seam` for one host: continuations, orphans, the first restart, bounce copies. */
-export function afterSeam(db: Db, host: string, seam: number, segment: number, msgs: readonly number[], qps: readonly number[],
+export function afterSeam(db: Db, host: string, seam: number, segment: number, msgs: readonly MsgId[], qps: readonly number[],
   horizon: number): { after: SeamAfter; rowids: Map<Timeline, number> } {
-  const next = new Map<number, Timeline>();
+  const next = new Map<MsgId, Timeline>();
   const rowids = new Map<Timeline, number>();
   const first = db.prepare(`SELECT id FROM messages WHERE host = ? AND msg = ? AND first_us >= ? AND segment <> ?
     ORDER BY first_us, id LIMIT 1`).pluck();
   for (const msg of msgs) {
-    const id = first.get(host, msg, seam, segment) as number | undefined;
+    const id = first.get(host, idToSql(msg), seam, segment) as number | undefined;
     if (id === undefined) continue;
     const [t] = loadTimelines(db, 'id = ?', [id]);
     if (t !== undefined) { next.set(msg, t[0]); rowids.set(t[0], t[1]); }

@@ -7,6 +7,7 @@ import type { SessionLink } from '../correlate/link-sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Db } from './db.js';
+import { idToSql } from './ids.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
@@ -59,10 +60,11 @@ export class StoreWriter {
     this.#insUnknown = db.prepare('INSERT OR IGNORE INTO unknown_lines (source, line_no, at_us, raw, length) VALUES (?, ?, ?, ?, ?)');
     this.#putState = db.prepare('INSERT INTO state (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json');
     this.#getState = db.prepare('SELECT json FROM state WHERE name = ?').pluck();
-    this.#putPos = db.prepare(`INSERT INTO positions (fingerprint, path, dev, ino, offset, lines, size, complete, segment, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, dev = excluded.dev,
-      ino = excluded.ino, offset = excluded.offset, lines = excluded.lines, size = excluded.size, complete = excluded.complete,
-      segment = excluded.segment, updated_at = excluded.updated_at`);
+    this.#putPos = db.prepare(`INSERT INTO positions (fingerprint, path, stream, dev, ino, offset, lines, last_us, size, complete,
+      segment, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path,
+      stream = excluded.stream, dev = excluded.dev, ino = excluded.ino, offset = excluded.offset, lines = excluded.lines,
+      last_us = excluded.last_us, size = excluded.size, complete = excluded.complete, segment = excluded.segment,
+      updated_at = excluded.updated_at`);
     this.#getPos = db.prepare('SELECT * FROM positions WHERE fingerprint = ?');
     this.#upsertSession = db.prepare(`INSERT INTO sessions (key, host, stream, pid, start_us, end_us, open, client_ip,
       client_port, client_host, local_ip, local_port, tcp, exit_code, rbl_code, rbl_text, helo, auth_user, tls, dialogue,
@@ -101,7 +103,7 @@ export class StoreWriter {
       const base = t.key;
       for (let n = 1; ; n++) {
         if (n > 1) t.key = `${base}#${n}`;
-        const r = this.#insMsg.run(t.key, t.host, t.msg, t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
+        const r = this.#insMsg.run(t.key, t.host, idToSql(t.msg), t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
           t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce), this.#segment);
         if (r.changes === 1) {
           id = Number(r.lastInsertRowid);
@@ -188,16 +190,17 @@ export class StoreWriter {
   }
 
   putPosition(p: FilePosition): void {
-    this.#putPos.run(p.fingerprint, p.path, p.dev, p.ino, p.offset, p.lines, p.size, b(p.complete), p.segment, new Date().toISOString());
+    this.#putPos.run(p.fingerprint, p.path, p.stream, p.dev, p.ino, p.offset, p.lines, p.lastUs, p.size, b(p.complete), p.segment,
+      new Date().toISOString());
   }
 
   /** What was read of the file with this fingerprint, or undefined. */
   position(fingerprint: string): FilePosition | undefined {
-    const r = this.#getPos.get(fingerprint) as { fingerprint: string; path: string; dev: number | null; ino: number | null;
-      offset: number; lines: number; size: number | null; complete: number; segment: number } | undefined;
+    const r = this.#getPos.get(fingerprint) as { fingerprint: string; path: string; stream: string; dev: number | null; ino: number | null;
+      offset: number; lines: number; last_us: number | null; size: number | null; complete: number; segment: number } | undefined;
     if (r === undefined) return undefined;
-    return { fingerprint: r.fingerprint, path: r.path, dev: r.dev ?? 0, ino: r.ino ?? 0, offset: r.offset, lines: r.lines,
-      size: r.size, complete: r.complete === 1, segment: r.segment };
+    return { fingerprint: r.fingerprint, path: r.path, stream: r.stream, dev: r.dev ?? 0, ino: r.ino ?? 0, offset: r.offset,
+      lines: r.lines, lastUs: r.last_us, size: r.size, complete: r.complete === 1, segment: r.segment };
   }
 }
 

@@ -218,6 +218,14 @@ describe('files as they are on a live server', () => {
 });
 
 describe('identity', () => {
+  it('a file named twice in one command (its dir and itself) is read once', async () => {
+    const send = join(LAB, 'volume', 'logs', 'send');
+    const { db } = tempDb();
+    const r = await ingestPaths(db, [join(send, 'current.gz'), send]);
+    expect(viewDiff(storeView(db), await oneShot([send]))).toBe('');
+    expect(r.files).toBe(readdirSync(send).filter((n) => n.endsWith('.gz')).length);
+  }, 60_000);
+
   it('second-resolution stamps: ids qmail reuses within one second stay separate messages (d1 without splogger stamps)', async () => {
     const maillog = join(LAB, 'd1-syslog-restart', 'logs', 'maillog');
     const dir = tmp();
@@ -234,6 +242,21 @@ describe('identity', () => {
     const ids = without.timelines.map((t) => (t as { id: string }).id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.some((k) => /#\d+$/.test(k))).toBe(true);
+  });
+
+  it('message ids beyond 2^53 (64-bit inodes) stay exact and apart, in the store and in views', async () => {
+    const lines = linesOf(SEND).slice(0, 8); // status, then msg 1442657 from new to end
+    const big = ['9007199254740993', '9007199254740992', '18446744073709551615'];
+    const f = join(tmp(), 'big.log');
+    writeFileSync(f, big.flatMap((id, i) => lines.map((l) => shift(l, i * 1000).replace(/msg 1442657/, `msg ${id}`))).join('\n') + '\n');
+    const { db } = tempDb();
+    await ingestPaths(db, [f]);
+    const v = storeView(db);
+    const ids = v.timelines.map((t) => (t as { msg: number | string }).msg);
+    expect(ids.sort()).toEqual([...big].sort());
+    expect(v.timelines.every((t) => (t as { ended: string | null }).ended !== null)).toBe(true);
+    const again = await ingestPaths(db, [f]);
+    expect(again.lines).toBe(0);
   });
 
   it('an id reused within milliseconds across two files of one stream, in one run: both messages, both ended', async () => {
