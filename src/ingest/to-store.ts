@@ -153,11 +153,14 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       const replayed = seamEnd ? replaySeams(db, w, sessions) : [];
       stitched.sessions += replayed.length;
       // At the end, sessions that saw their `end` are final; those still open are stored as
-      // such and the snapshot carries them on to the next run. The snapshot is taken first (a
-      // copy): a session in its grace period after `end` still takes its late lines (recordio's
-      // `[EOF]` after tcpserver's end) when the next run continues the log.
-      const snap = structuredClone(sessions.snapshot());
+      // such and the snapshot carries them on to the next run. A run stopped by a signal (follow,
+      // always) is cut anywhere: its snapshot is taken first (a copy), so a session in its grace
+      // period after `end` still takes its late lines (recordio's `[EOF]` after tcpserver's end)
+      // when the next run continues the log, instead of their making a session of their own.
+      const stopped = b.final && opts.signal?.aborted === true;
+      const early = stopped ? structuredClone(sessions.snapshot()) : undefined;
       const closed = b.final ? [...sessions.drain(), ...sessions.flushClosing()] : sessions.drain();
+      const snap = early ?? structuredClone(sessions.snapshot());
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), b.correlator],
         [stateName('reader', seg), b.reader], [stateName('sessions', seg), snap]];
       // after the snapshot: at the end the open ones are closed; before it they are stored as
