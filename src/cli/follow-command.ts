@@ -18,7 +18,7 @@ const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339'
 const PRINT = ['none'] as const;
 
 /** A line that comes is committed this soon when no other follows (the pipeline's idle tick), */
-export const FOLLOW_IDLE_MS = 100;
+export const FOLLOW_IDLE_MS = 50;
 /** …and at least this often while lines keep coming. */
 export const FOLLOW_COMMIT_MS = 200;
 /** How often a followed file is looked at when fs.watch says nothing. */
@@ -26,7 +26,7 @@ export const FOLLOW_POLL_MS = 100;
 
 interface Args {
   paths: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number];
-  'from-start': boolean; since?: string; print: (typeof PRINT)[number]; verbose: boolean;
+  'from-start'?: boolean; since?: string; print: (typeof PRINT)[number]; verbose: boolean;
 }
 
 /**
@@ -47,7 +47,7 @@ export const followCommand: CommandModule<object, Args> = {
     .option('tz', tzOption)
     .option('host', { type: 'string', describe: 'host for lines that name none (multilog); default: as for ingest' })
     .option('format', { choices: FORMATS, default: 'auto' as const, describe: 'line framing; auto detects it per line' })
-    .option('from-start', { type: 'boolean', default: false, describe: 'a log never read before: from its oldest file (default: from the end of current)' })
+    .option('from-start', { type: 'boolean', describe: 'a log never read before: from its oldest file (default: from the end of current)' })
     .option('since', { type: 'string', describe: 'a log never read before: from its first line at or after this time' })
     .option('print', { choices: PRINT, default: 'none' as const, describe: 'what to print as lines come' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log files, commits and findings to stderr' })
@@ -57,7 +57,7 @@ export const followCommand: CommandModule<object, Args> = {
     const zone = zoneResolver(a.tz);
     const format = a.format === 'auto' ? undefined : (a.format as Framing);
     const from: StartFrom = a.since !== undefined ? { kind: 'since', us: parseUserTime(a.since, a.tz), zone, format }
-      : a['from-start'] ? { kind: 'start' } : { kind: 'end' };
+      : a['from-start'] === true ? { kind: 'start' } : { kind: 'end' };
     const dbPath = resolveDbPath(a.db);
     const db = openDb(dbPath);
     const stop = new AbortController();
