@@ -37,6 +37,7 @@ export interface FollowTrial {
   readonly equal: boolean;
   readonly diff?: string;
   readonly latencyMs: number[];        // append → committed, follower caught up and quiet
+  readonly stopMs: number[];           // SIGTERM/SIGINT → the process has exited (after its last commit)
 }
 
 interface Line { dir: number; text: string }
@@ -122,6 +123,7 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
   const db = join(root, 'q.db');
   const kills = { SIGKILL: 0, SIGTERM: 0, SIGINT: 0 };
   let starts = 0;
+  const stopMs: number[] = [];
   let rotations = 0;
   let rotationsWhileDown = 0;
   let up = false;
@@ -169,8 +171,10 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
       await Promise.race([sleep(minMs + Math.floor(random() * (maxMs - minMs))), done]);
       const r = random();
       const sig = r < 0.8 ? 'SIGKILL' : r < 0.9 ? 'SIGTERM' : 'SIGINT';
+      const k0 = Date.now();
       c.kill(sig);
       const e = await done;
+      if (sig !== 'SIGKILL' && e.signal === null) stopMs.push(Date.now() - k0);
       up = false;
       if (e.signal === null && e.code !== 0) throw new Error(`follow failed (exit ${e.code}): ${e.stderr.trim()}`);
       if (sig !== 'SIGKILL' && e.code !== 0 && e.signal !== sig) throw new Error(`follow did not exit 0 on ${sig}: ${e.code} ${e.signal}`);
@@ -207,8 +211,10 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
       if (ok) latencyMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     reader.close();
+    const k0 = Date.now();
     c.kill('SIGTERM');
     const e = await done;
+    stopMs.push(Date.now() - k0);
     if (e.code !== 0) throw new Error(`follow did not exit 0 on SIGTERM: ${e.code} ${e.signal} ${e.stderr}`);
     // the same files, read once
     const oneShot = openDb(join(root, 'once.db'));
@@ -220,7 +226,7 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
     d.close();
     const equal = JSON.stringify(got) === JSON.stringify(want);
     const written = dirs.flatMap((dir) => readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8').split('\n').length - 1)).reduce((a, b) => a + b, 0);
-    const out: FollowTrial = { scenario: s.name, starts, kills, rotations, rotationsWhileDown, lines: written, equal, latencyMs,
+    const out: FollowTrial = { scenario: s.name, starts, kills, rotations, rotationsWhileDown, lines: written, equal, latencyMs, stopMs,
       ...(equal ? {} : { diff: `store ${db} differs from a one-shot ingest of ${join(root, 'logs')}:\n${viewDiff(got, want)}` }) };
     if (equal) rmSync(root, { recursive: true, force: true });
     return out;
