@@ -2,6 +2,7 @@
 // store, surviving rotation, restarts and kills. Only wiring: the follow source (ingest/follow.ts)
 // feeds the same pipeline and store as `ingest`. What is printed is decided in `printing()` alone.
 
+import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Framing } from '../../parsers/frame.js';
 import { Follower, followTargets, type FollowTarget, type StartFrom } from '../ingest/follow.js';
@@ -12,7 +13,6 @@ import { knownHosts, knownPaths, openDb, resolveDbPath } from '../store/db.js';
 import { makeLog } from '../util/log.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { parseUserTime } from './time.js';
-import { dirname } from 'node:path';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 const PRINT = ['none'] as const;

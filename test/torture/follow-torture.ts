@@ -6,11 +6,10 @@
 // `npm run torture` runs many trials (torture.ts); the test suite a few (test/follow/torture.test.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fingerprintOf } from '../../src/ingest/inputs.js';
-import { expandInputs } from '../../src/ingest/inputs.js';
+import { expandInputs, fingerprintOf } from '../../src/ingest/inputs.js';
 import { ingestToStore } from '../../src/ingest/to-store.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { BIN } from '../helpers/cli.js';
@@ -128,12 +127,13 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
   let rotationsWhileDown = 0;
   let up = false;
   let writing = true;
+  let abandoned = false;
   const lastLabel = new Map<number, string>();
   const sinceRotation = dirs.map(() => 0);
   const rotateAfter = dirs.map(() => 20 + Math.floor(random() * 150));
   // the writer: bursts of lines, pauses, lines written in two halves, rotations
   const writer = (async () => {
-    for (let i = 0; i < body.length;) {
+    for (let i = 0; i < body.length && !abandoned;) {
       const burst = 1 + Math.floor(random() * 12);
       for (let k = 0; k < burst && i < body.length; k++, i++) {
         const l = body[i]!;
@@ -231,13 +231,8 @@ export async function followTrial(s: FollowScenario, random: () => number, o: Tr
     if (equal) rmSync(root, { recursive: true, force: true });
     return out;
   } catch (e) {
-    writing = false;
+    abandoned = true;
     await writer.catch(() => undefined);
     throw e;
   }
-}
-
-/** Sizes of what a trial left, for a failing report. */
-export function describeDir(dir: string): string {
-  return readdirSync(dir).map((n) => `${n} ${statSync(join(dir, n)).size}`).join(', ');
 }
