@@ -310,7 +310,8 @@ describe('links and writers', () => {
     for (let i = 0; i < 200 && linked === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(db)) continue;
-      const d = openDb(db, { readonly: true, mustExist: true });
+      let d;
+      try { d = openDb(db, { readonly: true, mustExist: true }); } catch { continue; } // still being created (migrations)
       try { linked = d.prepare("SELECT count(*) FROM session_links WHERE link = 'exact'").pluck().get() as number; } catch { /* not yet */ }
       d.close();
     }
