@@ -202,6 +202,26 @@ describe.skipIf(!haveLab())('qtrace follow', () => {
     expect(lines).toEqual([10, 320]); // the old content (by its fingerprint) and the new one
   }, 60_000);
 
+  it('a plain syslog file renamed by logrotate is finished, then the new one is followed: equal to a one-shot ingest', async () => {
+    const maillog = readFileSync(join(LAB, 'd1-syslog-restart', 'logs', 'maillog'), 'utf8').split('\n').filter((l) => l !== '');
+    const root = tmp();
+    const file = join(root, 'maillog');
+    put(file, maillog.slice(0, 1000));
+    const db = join(root, 'q.db');
+    const r = follow(db, ['--from-start', file]);
+    await until(db, holds(file));
+    put(file, maillog.slice(1000, 1500));
+    renameSync(file, join(root, 'maillog.1')); // logrotate's create mode: the old file keeps its lines
+    put(file, maillog.slice(1500));
+    await until(db, holds(file));
+    await stop(r);
+    const d = openDb(db, { readonly: true, mustExist: true });
+    const lines = d.prepare('SELECT lines FROM positions ORDER BY lines').pluck().all();
+    d.close();
+    expect(lines).toEqual([1500, maillog.length - 1500]);
+    expect(viewDiff(viewOf(db), await oneShotView([join(root, 'maillog.1'), file]))).toBe('');
+  }, 60_000);
+
   it('a path it cannot follow is one clear line and exit 2', () => {
     const root = tmp();
     const missing = qtrace(['follow', '--db', join(root, 'q.db'), join(root, 'nope')]);
