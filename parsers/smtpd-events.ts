@@ -96,7 +96,7 @@ export interface SmtpdFormat {
   readonly pattern: RegExp;
   readonly build: (g: Captures) => SmtpdEvent | undefined;
   readonly samples: readonly string[];
-  /** real = every sample is copied from ../shared/qmail/lab or ../shared/qmail/public; source = the
+  /** real = every sample is copied from test/lab or test/public; source = the
    *  samples were written from the C source's format string (no real log line was available). */
   readonly provenance: 'real' | 'source';
 }

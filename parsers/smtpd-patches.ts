@@ -4,7 +4,7 @@
 // sagredo `qmail-smtpd[P]: topic: …` and `qmail-smtpd: MSG: … from IP to R helo H` lines, and the
 // older `qmail-smtpd: pid P RCPT TO: <R>` logging patch.
 //
-// Real samples exist for chkuser 2.0, simscan and the pid patch (../shared/qmail/public). The other
+// Real samples exist for chkuser 2.0, simscan and the pid patch (test/public). The other
 // shapes are written from their sources' format strings (provenance 'source'): chkuser.c
 // chkuser_commonlog, spamdyke.c SPAMDYKE_LOG_INFO, s/qmail smtpdlog.c smtp_log*, sagredo
 // qmail-smtpd.c qsmtpdlog/strerr_warn.

@@ -27,6 +27,9 @@ CREATE INDEX messages_open ON messages (segment, host, msg) WHERE ended_us IS NU
 -- unique with a `#n` suffix, so (host, first_us, msg) is no longer unique by itself.
 DROP TABLE ingested_files;
 
+-- The time of a message's `info msg` line (matchup dates a message by it: its BIRTH).
+ALTER TABLE messages ADD COLUMN info_us INTEGER;
+
 -- An unknown line keeps its first 4 KiB; its full length is counted here.
 ALTER TABLE unknown_lines ADD COLUMN length INTEGER;
 

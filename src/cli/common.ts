@@ -3,7 +3,30 @@
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
 import type { Style } from '../print/style.js';
-import { parseUserTime } from './time.js';
+import { QtraceError } from '../util/errors.js';
+import { checkZone, parseUserTime } from './time.js';
+
+/** A whole number ≥ 0 (or ≥ 1), or one clear usage error naming the flag. */
+export function wholeNumber(flag: string, min = 0): (v: unknown) => number | undefined {
+  return (v: unknown) => {
+    if (v === undefined) return undefined;
+    const s = String(Array.isArray(v) ? v[v.length - 1] : v);
+    if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) {
+      throw new QtraceError('USAGE', `${flag} wants a whole number${min > 0 ? ` of at least ${min}` : ''}, not '${s}'`);
+    }
+    return Number(s);
+  };
+}
+
+/** One of a fixed list, said on one line (yargs' own `choices` message takes two). */
+export function oneOf<T extends string>(flag: string, list: readonly T[]): (v: unknown) => T | undefined {
+  return (v: unknown) => {
+    if (v === undefined) return undefined;
+    const s = String(v);
+    if (!(list as readonly string[]).includes(s)) throw new QtraceError('USAGE', `${flag} is one of ${list.join(', ')}; not '${s}'`);
+    return s as T;
+  };
+}
 
 export const dbOption = {
   type: 'string',
@@ -12,6 +35,7 @@ export const dbOption = {
 
 export const tzOption = {
   type: 'string',
+  coerce: (v: unknown) => (v === undefined ? undefined : checkZone(String(v))),
   describe: 'time zone for zone-less stamps, --since/--until and printed times (IANA name; default: the system zone)',
 } as const satisfies Options;
 
@@ -42,7 +66,9 @@ export const sinceOption = {
 
 export const untilOption = { type: 'string', describe: 'before this time' } as const satisfies Options;
 export const hostOption = { type: 'string', describe: 'only this host' } as const satisfies Options;
-export const limitOption = { type: 'number', describe: 'at most this many' } as const satisfies Options;
+export const limitOption = {
+  type: 'string', coerce: wholeNumber('--limit'), describe: 'at most this many (0: no limit)',
+} as const satisfies Options;
 
 /** --since/--until as µs, read in --tz. */
 export function timeRange(a: { since?: string | undefined; until?: string | undefined; tz?: string | undefined }):

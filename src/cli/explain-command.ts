@@ -4,6 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { explain, formatExplain } from '../explain/index.js';
 import { ExplainUsageError } from '../explain/types.js';
 import type { EvidenceSource } from '../explain/types.js';
+import { tzOption } from './common.js';
 import { ClosedPipe, write } from './output.js';
 
 export interface ExplainArgs {
@@ -16,6 +17,7 @@ export interface ExplainArgs {
   relayclient: boolean;
   patrn: string | undefined;
   db: string | undefined;
+  tz: string | undefined;
 }
 
 /** The parsed arguments, plus whatever global options (such as a database path) the main CLI adds. */
@@ -36,7 +38,8 @@ function builder(y: Argv): Argv<ExplainArgs> {
     .option('relayclient', { type: 'boolean', default: false, describe: 'assume the SMTP client has RELAYCLIENT set' })
     .option('patrn', { type: 'string', describe: 'conf-patrn of the qmail build (octal): mode bits that make qmail-local defer', defaultDescription: '002' })
     // Declared so that `openEvidence` can use it; this command never opens the database itself.
-    .option('db', { type: 'string', describe: 'SQLite database of ingested logs: adds step 6, the log evidence' }) as Argv<ExplainArgs>;
+    .option('db', { type: 'string', describe: 'SQLite database of ingested logs: adds step 6, the log evidence' })
+    .option('tz', { ...tzOption, describe: 'time zone for the log evidence times (IANA name; default: the system zone)' }) as Argv<ExplainArgs>;
 }
 
 function parsePatrn(s: string | undefined): number | undefined {
@@ -62,7 +65,7 @@ export function makeExplainCommand(deps: ExplainCommandDeps = {}): CommandModule
           patrn: parsePatrn(argv.patrn),
           evidence: deps.openEvidence?.(argv as ExplainArgv),
         });
-        text = argv.json ? JSON.stringify(result, null, 2) + '\n' : formatExplain(result);
+        text = argv.json ? JSON.stringify(result, null, 2) + '\n' : formatExplain(result, { color: false, zone: argv.tz ?? 'system' });
         process.exitCode = result.exitCode;
       } catch (e) {
         // One line, no stack: usage errors and anything unexpected alike.

@@ -82,7 +82,7 @@ function summary(r: IngestResult, implied: string | undefined, stoppedBy: string
       (s.lost > 0 ? `, ${s.lost} lost` : ''));
   }
   if (r.notices.alert > 0 || r.notices.warning > 0) {
-    extra.push(`qmail-send said ${plural(r.notices.alert, 'alert')} and ${plural(r.notices.warning, 'warning')}`);
+    extra.push(`${plural(r.notices.alert, 'alert')} and ${plural(r.notices.warning, 'warning')} logged (see qtrace notices)`);
   }
   if (stoppedBy !== undefined) extra.push(`stopped by ${stoppedBy} (the next run continues there)`);
   if (implied !== undefined && r.lines > 0) extra.push(`host ${implied} assumed for lines that name none`);

@@ -1,18 +1,30 @@
 // The CLI only wires flags to the stages. Exit codes: 0 found/done, 1 nothing found, 2 error.
 
-import { existsSync } from 'node:fs';
-import yargs from 'yargs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type yargsType from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
 import { followCommand } from './follow-command.js';
 import { ingestCommand } from './ingest-command.js';
 import { messagesCommand } from './messages-command.js';
+import { noticesCommand } from './notices-command.js';
 import { ClosedPipe } from './output.js';
 import { showCommand } from './show-command.js';
 import { sessionsCommand } from './sessions-command.js';
+import { reportCommand } from './report-command.js';
+import { sqlCommand } from './sql-command.js';
+import { checkCommand } from './check-command.js';
 import { makeExplainCommand, type ExplainArgv } from './explain-command.js';
 import { storeEvidence } from '../query/evidence.js';
 import { openDb, resolveDbPath, type Db } from '../store/db.js';
+
+// yargs' CommonJS build: its help layout (cliui) wraps with wrap-ansi at word boundaries; the ESM
+// build's cliui cuts words anywhere ("defau lt").
+const yargs = createRequire(import.meta.url)('yargs') as typeof yargsType;
 
 let evidenceDb: Db | undefined;
 
@@ -24,8 +36,10 @@ function evidenceFor(flag: string | undefined) {
   return storeEvidence(evidenceDb);
 }
 
+/** One line on stderr, whatever the message held (yargs' are multi-line; paths and values are the user's). */
 function fail(message: string, hint?: string): void {
-  process.stderr.write(`qtrace: ${message}${hint === undefined ? '' : ` (${hint})`}\n`);
+  const line = (x: string): string => escapeTerminal(x.trim().replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; '));
+  process.stderr.write(`qtrace: ${line(message)}${hint === undefined ? '' : ` (${line(hint)})`}\n`);
   process.exitCode = 2;
 }
 
@@ -43,6 +57,10 @@ export async function main(argv: string[]): Promise<void> {
       .command(showCommand)
       .command(messagesCommand)
       .command(sessionsCommand)
+      .command(noticesCommand)
+      .command(reportCommand)
+      .command(checkCommand)
+      .command(sqlCommand)
       .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
       .demandCommand(1, 'name a command (see --help)')
@@ -52,8 +70,8 @@ export async function main(argv: string[]): Promise<void> {
         throw new QtraceError('USAGE', msg, 'see qtrace --help');
       })
       .help()
-      .version()
-      .wrap(Math.min(110, process.stdout.columns ?? 100))
+      .version((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version)
+      .wrap(Math.min(80, process.stdout.columns ?? 80))
       .parseAsync();
   } catch (e) {
     if (e instanceof ClosedPipe) return;

@@ -1,38 +1,59 @@
 import type { CommandModule } from 'yargs';
-import { findTimelines } from '../query/timelines.js';
+import { addressMatcher } from '../query/address.js';
+import { countTimelines, findTimelines, type MessageFilter } from '../query/timelines.js';
+import type { RecipientView } from '../query/view.js';
 import { ndjsonLine } from '../print/ndjson.js';
-import { prettyTimeline, summaryLine } from '../print/pretty.js';
+import { LEGEND, prettyTimeline, summaryLine } from '../print/pretty.js';
 import { openDb, resolveDbPath } from '../store/db.js';
-import { colorOption, dbOption, hostOption, jsonOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
+import {
+  colorOption, dbOption, hostOption, jsonOption, limitOption, oneOf, sinceOption, styleOf, timeRange, tzOption, untilOption,
+} from './common.js';
 import { writeAll } from './output.js';
 
 const OUTCOMES = ['delivered', 'failed', 'deferred', 'pending'] as const;
+/** On a terminal, a list stops here unless --limit says otherwise (a pipe gets everything). */
+export const TERMINAL_LIMIT = 50;
 
 interface Args {
   since?: string; until?: string; to?: string; from?: string; outcome?: string; host?: string; limit?: number;
-  long: boolean; db?: string; tz?: string; json: boolean; color?: boolean;
+  bounces: boolean; unattempted: boolean; long: boolean; db?: string; tz?: string; json: boolean; color?: boolean;
 }
 
 export const messagesCommand: CommandModule<object, Args> = {
   command: 'messages',
-  describe: 'list message timelines (what happened to mail for bob@ yesterday?)',
+  describe: 'list message timelines, newest first (what happened to mail for bob@ yesterday?)',
   builder: (y) => y
     .option('since', sinceOption)
     .option('until', untilOption)
-    .option('to', { type: 'string', describe: 'a recipient contains this (case-insensitive)' })
+    .option('to', { type: 'string', describe: "a recipient is this: bob@ (local part bob, any domain), bob@example.com, @example.com; '*' is a wildcard ('*bob*')" })
     .option('from', { type: 'string', describe: 'the sender contains this' })
-    .option('outcome', { choices: OUTCOMES, describe: 'some recipient ended so' })
+    .option('outcome', { type: 'string', coerce: oneOf('--outcome', OUTCOMES), describe: `some recipient ended so: ${OUTCOMES.join(', ')}` })
+    .option('bounces', { type: 'boolean', default: false, describe: 'only bounce messages (sender <> or <#@[]>)' })
+    .option('unattempted', { type: 'boolean', default: false, describe: 'only messages still queued with no delivery attempt yet' })
     .option('host', hostOption)
-    .option('limit', limitOption)
+    .option('limit', { ...limitOption, describe: `at most this many (0: no limit; default on a terminal: ${TERMINAL_LIMIT})` })
     .option('long', { type: 'boolean', alias: 'l', default: false, describe: 'whole timelines instead of one line each' })
-    .option('db', dbOption).option('tz', tzOption).option('json', jsonOption).option('color', colorOption) as never,
+    .option('db', dbOption).option('tz', tzOption).option('json', jsonOption).option('color', colorOption)
+    .epilog(LEGEND) as never,
   handler: async (a) => {
     const db = openDb(resolveDbPath(a.db), { mustExist: true, readonly: true });
     try {
       const style = styleOf(a);
-      const found = findTimelines(db, { ...timeRange(a), to: a.to, from: a.from, outcome: a.outcome, host: a.host, limit: a.limit });
-      await writeAll(found, (t, n) => (a.json ? ndjsonLine(t)
-        : a.long ? (n > 0 ? '\n' : '') + prettyTimeline(t, style) : summaryLine(t, style)), 'no messages match');
+      const limit = a.limit ?? (process.stdout.isTTY === true && !a.json ? TERMINAL_LIMIT : undefined);
+      const filter: MessageFilter = { ...timeRange(a), to: a.to, from: a.from, outcome: a.outcome, host: a.host,
+        bounces: a.bounces, unattempted: a.unattempted, newestFirst: true };
+      const to = a.to === undefined ? undefined : addressMatcher(a.to);
+      const focus = to === undefined && a.outcome === undefined ? undefined
+        : (r: RecipientView) => (to === undefined || to.test(r.to)) && (a.outcome === undefined || r.outcome === a.outcome);
+      let shown = 0;
+      await writeAll(findTimelines(db, { ...filter, limit }), (t, n) => {
+        shown++;
+        return a.json ? ndjsonLine(t) : a.long ? (n > 0 ? '\n' : '') + prettyTimeline(t, style) : summaryLine(t, style, focus);
+      }, 'no messages match');
+      if (limit !== undefined && limit > 0 && shown === limit) {
+        const more = countTimelines(db, filter) - shown;
+        if (more > 0) process.stderr.write(`qtrace: ${more} more (older) not shown; --limit 0 shows all, --since narrows\n`);
+      }
     } finally {
       db.close();
     }

@@ -16,7 +16,8 @@ export const sessionsCommand: CommandModule<object, Args> = {
   builder: (y) => y
     .option('ip', { type: 'string', describe: 'client IP' })
     .option('rcpt', { type: 'string', describe: 'some RCPT TO contains this' })
-    .option('rejected', { type: 'boolean', default: false, describe: 'only sessions that queued nothing (rblsmtpd, tcprules, rcpthosts, …)' })
+    .option('rejected', { type: 'boolean', default: false,
+      describe: 'only sessions the logs show were refused: tcprules deny, rblsmtpd, an SMTP 4xx/5xx after which nothing was queued, an add-on\'s reject (a session with no dialogue logged is "unknown", never refused)' })
     .option('since', sinceOption)
     .option('until', untilOption)
     .option('host', hostOption)

@@ -146,7 +146,7 @@ export class Correlator {
       }
       case 'info_msg': {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
-        t.bytes = ev.bytes; t.from = ev.from; t.qp = ev.qp; t.uid = ev.uid;
+        t.bytes = ev.bytes; t.from = ev.from; t.qp = ev.qp; t.uid = ev.uid; t.info = at;
         this.#dirty.add(t);
         this.#infoSeen(host, t, at);
         break;

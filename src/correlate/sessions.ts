@@ -13,6 +13,7 @@
 import type { SmtpdAddonEvent, SmtpdEvent } from '../../parsers/smtpd-events.js';
 import type { ReplyReason } from '../../parsers/recordio.js';
 import { parseSmtpCommand, parseSmtpReply } from '../../parsers/recordio.js';
+import type { Notice } from './correlator.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -98,6 +99,7 @@ export interface Session {
   readonly queueWrapper: string | null;        // 'simscan' when its line shows a QMAILQUEUE wrapper
   readonly queued: boolean | null;             // null: cannot tell from the logs
   readonly verdict: string;
+  readonly refused: boolean;                   // the logs show the client was turned away (see verdictOf)
   readonly truncated: number;                  // entries dropped by the per-session caps
   readonly seam?: SeamEvents;                  // begun without its start: its events (not shown)
 }
@@ -231,9 +233,30 @@ const DATA_VERDICT: Readonly<Record<string, string>> = {
   databytes: 'databytes', loop: 'loop', qqt: 'qqt failure', bare_lf: 'bare LF', timeout: 'timeout during DATA',
 };
 
-function verdictOf(s: MSession): { verdict: string; queued: boolean | null } {
-  if (s.tcp === 'deny') return { verdict: 'tcprules deny', queued: false };
-  if (s.rbl !== null) return { verdict: `rblsmtpd ${s.rbl.code}`, queued: false };
+interface Verdict { verdict: string; queued: boolean | null; refused: boolean }
+
+/** An add-on's line that turned the client away (and one that let mail through). */
+function addonSays(ev: SmtpdAddonEvent): 'reject' | 'accept' | null {
+  switch (ev.kind) {
+    case 'chkuser': return ev.accepted ? 'accept' : 'reject';
+    case 'spamdyke': return ev.allowed ? 'accept' : 'reject';
+    case 'sqmail': return /^reject/i.test(ev.action) ? 'reject' : /^accept/i.test(ev.action) ? 'accept' : null;
+    case 'qlog': return ev.result === 'accepted' ? 'accept' : /reject/i.test(ev.result) || (ev.code ?? 0) >= 400 ? 'reject' : null;
+    case 'smtpd_logit': return 'reject';           // the logit patch logs refusals only
+    case 'simscan': return /^clean/i.test(ev.result) ? 'accept' : 'reject';
+    default: return null;
+  }
+}
+
+/**
+ * Why a session ended as it did. `refused` only where the logs show a refusal: tcprules deny,
+ * rblsmtpd, an SMTP 4xx/5xx (MAIL, every RCPT, DATA) after which nothing was queued, or an
+ * add-on's reject with nothing let through. A session whose dialogue is not logged is never
+ * refused: its verdict is "unknown" (what it did cannot be read from these logs).
+ */
+function verdictOf(s: MSession): Verdict {
+  if (s.tcp === 'deny') return { verdict: 'tcprules deny', queued: false, refused: true };
+  if (s.rbl !== null) return { verdict: `rblsmtpd ${s.rbl.code}`, queued: false, refused: true };
   let lastData: MData | null = null;
   let lastRcptRefusal: MRcpt | null = null;
   let anyRcptAccepted = false;
@@ -245,45 +268,49 @@ function verdictOf(s: MSession): { verdict: string; queued: boolean | null } {
       else if (r.accepted === false) lastRcptRefusal = r;
     }
     for (const d of t.data) {
-      if (d.result === 'queued') return { verdict: 'queued', queued: true };
+      if (d.result === 'queued') return { verdict: 'queued', queued: true, refused: false };
       lastData = d;
     }
   }
   const known = s.dialogue || s.addonEnvelope;
   if (!known) {
+    const says = s.addons.map((a) => addonSays(a.event));
+    if (says.includes('reject') && !says.includes('accept')) return { verdict: 'refused by an add-on', queued: null, refused: true };
     const tail = ' (no dialogue logged)';
-    if (s.exit === null) return { verdict: s.open ? 'open' : `ended${tail}`, queued: null };
-    if (s.exit.signal !== null) return { verdict: `smtpd killed by signal ${s.exit.signal}${tail}`, queued: null };
-    if (s.exit.code !== 0) return { verdict: `smtpd exit ${s.exit.code ?? '?'}${tail}`, queued: null };
-    return { verdict: `ended${tail}`, queued: null };
+    if (s.exit === null) return { verdict: s.open ? 'open' : `unknown${tail}`, queued: null, refused: false };
+    if (s.exit.signal !== null) return { verdict: `smtpd killed by signal ${s.exit.signal}${tail}`, queued: null, refused: false };
+    if (s.exit.code !== 0) return { verdict: `smtpd exit ${s.exit.code ?? '?'}${tail}`, queued: null, refused: false };
+    return { verdict: `unknown${tail}`, queued: null, refused: false };
   }
   const queued = s.tls || !s.dialogue ? null : false;
+  const refused = queued === false || s.addons.some((a) => addonSays(a.event) === 'reject');
   if (lastData !== null) {
-    if (lastData.result === 'dropped') return { verdict: s.open ? 'open in DATA' : 'dropped during DATA', queued };
+    if (lastData.result === 'dropped') return { verdict: s.open ? 'open in DATA' : 'dropped during DATA', queued, refused: false };
     if (lastData.result === 'refused' || lastData.result === 'tempfail') {
       const r = lastData.reason === null ? undefined : DATA_VERDICT[lastData.reason];
-      if (r !== undefined) return { verdict: r, queued };
+      const timeout = lastData.reason === 'timeout';
+      if (r !== undefined) return { verdict: r, queued, refused: refused && !timeout };
       if (lastData.goAhead) {
         const what = lastData.reason === 'queue' ? 'queue failure' : 'DATA';
-        return { verdict: `${what} ${lastData.code ?? '?'}`, queued };
+        return { verdict: `${what} ${lastData.code ?? '?'}`, queued, refused };
       }
     }
-    if (lastData.result === 'unknown' && lastData.goAhead) return { verdict: 'DATA sent, no reply logged', queued: null };
+    if (lastData.result === 'unknown' && lastData.goAhead) return { verdict: 'DATA sent, no reply logged', queued: null, refused: false };
   }
-  if (s.tls) return { verdict: 'encrypted (STARTTLS)', queued: null };
+  if (s.tls) return { verdict: 'encrypted (STARTTLS)', queued: null, refused: false };
   if (lastRcptRefusal !== null && !anyRcptAccepted) {
     const r = lastRcptRefusal.reason === null ? undefined : RCPT_VERDICT[lastRcptRefusal.reason];
-    return { verdict: r ?? `RCPT ${lastRcptRefusal.code ?? '?'}`, queued };
+    return { verdict: r ?? `RCPT ${lastRcptRefusal.code ?? '?'}`, queued, refused };
   }
   if (mailRefusal !== null && !anyRcptAccepted) {
     const reason = mailRefusal.mailReply?.reason ?? null;
     const r = reason === null ? undefined : MAIL_VERDICT[reason];
-    return { verdict: r ?? `MAIL ${mailRefusal.mailReply?.code ?? '?'}`, queued };
+    return { verdict: r ?? `MAIL ${mailRefusal.mailReply?.code ?? '?'}`, queued, refused };
   }
-  if (s.unsolicited?.reason === 'timeout') return { verdict: 'timeout', queued };
-  if (s.quit) return { verdict: 'quit before DATA', queued };
-  if (s.open) return { verdict: 'open', queued: null };
-  return { verdict: 'dropped before DATA', queued };
+  if (s.unsolicited?.reason === 'timeout') return { verdict: 'timeout', queued, refused: false };
+  if (s.quit) return { verdict: 'quit before DATA', queued, refused: false };
+  if (s.open) return { verdict: 'open', queued: null, refused: false };
+  return { verdict: 'dropped before DATA', queued, refused: false };
 }
 
 function freeze(s: MSession): Session {
@@ -299,7 +326,7 @@ function freeze(s: MSession): Session {
       rcpts: t.rcpts.map((r) => ({ ...r })), data: t.data.map((d) => ({ ...d })), endedBy: t.endedBy,
     })),
     otherCommands: s.otherCommands.map((o) => ({ ...o })), addons: s.addons.slice(), queueWrapper: s.queueWrapper,
-    queued: v.queued, verdict: v.verdict, truncated: s.truncated,
+    queued: v.queued, verdict: v.verdict, refused: v.refused, truncated: s.truncated,
     ...(s.seam === undefined ? {} : { seam: s.seam }),
   };
 }
@@ -311,6 +338,7 @@ export class SessionCorrelator {
   #open = new Map<string, MSession>();
   #closing = new Map<string, Closing>();
   #done: Session[] = [];
+  #notices: Notice[] = [];
   #clock = new Map<string, number>();          // latest time per host+stream
   #nextExpiry = Number.POSITIVE_INFINITY;
   #nextSweep = Number.NEGATIVE_INFINITY;
@@ -355,7 +383,11 @@ export class SessionCorrelator {
     if (time >= this.#nextSweep) this.#sweep(time);
 
     switch (ev.kind) {
-      case 'tcp_status': case 'tcp_warning': case 'tcp_fatal':
+      case 'tcp_status':
+        return;
+      case 'tcp_warning': case 'tcp_fatal':   // tcpserver itself in trouble: for `qtrace notices`
+        this.#notices.push({ host, at: time, level: ev.kind === 'tcp_fatal' ? 'alert' : 'warning',
+          text: `tcpserver (${stream}): ${ev.kind === 'tcp_fatal' ? 'fatal' : 'warning'}: ${ev.text}` });
         return;
       case 'tcp_pid': {
         const s = this.#begin(time, host, stream, ev.pid);
@@ -407,6 +439,13 @@ export class SessionCorrelator {
       default:
         this.#addon(time, host, stream, ev);
     }
+  }
+
+  /** tcpserver's warnings and fatal errors since the last call, as notices (the notices table). */
+  drainNotices(): Notice[] {
+    const out = this.#notices;
+    this.#notices = [];
+    return out;
   }
 
   /** Sessions closed since the last drain, in the order they were finalized. */

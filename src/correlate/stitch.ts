@@ -94,7 +94,7 @@ export function stitchSeam(b: SeamBefore, a: SeamAfter): SeamResult {
     const shift = p.deliveries.length;
     for (const d of f.deliveries) p.deliveries.push({ ...d });
     p.ended = f.ended; p.lost = f.lost;
-    p.bytes ??= f.bytes; p.from ??= f.from; p.qp ??= f.qp; p.uid ??= f.uid;
+    p.bytes ??= f.bytes; p.from ??= f.from; p.qp ??= f.qp; p.uid ??= f.uid; p.info ??= f.info;
     p.bounceQp = f.bounceQp ?? p.bounceQp;
     p.tripleBounce ||= f.tripleBounce;
     joined.push({ into: p, from: f, shift });

@@ -38,6 +38,7 @@ export interface Timeline {
   msg: MsgId;
   firstSeen: number;           // µs of the first line seen for it
   queued: number | null;       // µs of `new msg` (null: born before the log starts)
+  info: number | null;         // µs of its `info msg` line
   ended: number | null;        // µs of `end msg`
   partial: boolean;            // its start was not in the logs read
   lost: boolean;               // its id was reused without an `end msg`
@@ -53,7 +54,7 @@ export interface Timeline {
 
 export function newTimeline(host: string, msg: MsgId, at: number, partial: boolean): Timeline {
   return {
-    key: `${host}:${at}:${msg}`, host, msg, firstSeen: at, queued: partial ? null : at, ended: null,
+    key: `${host}:${at}:${msg}`, host, msg, firstSeen: at, queued: partial ? null : at, info: null, ended: null,
     partial, lost: false, bytes: null, from: null, qp: null, uid: null, bounceQp: null,
     tripleBounce: false, deliveries: [], recipients: [],
   };

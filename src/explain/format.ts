@@ -1,5 +1,8 @@
 // Text rendering of an ExplainResult: a numbered checklist, one mark per step, the deciding
 // file:line, then the details. `--json` prints the same object instead.
+import { MARK as OUTCOME_MARK, reasonLine } from '../print/pretty.js';
+import { when, type Style } from '../print/style.js';
+import { escapeTerminalLines } from '../text/escape.js';
 import type { ExplainResult, Level, Mark, SourceRef, Step } from './types.js';
 
 const MARK: Record<Mark, string> = { ok: '✓', fail: '✗', warn: '!', skip: '-' };
@@ -9,7 +12,7 @@ export function formatRef(r: SourceRef): string {
   return r.line === null ? r.file : `${r.file}:${r.line}`;
 }
 
-function details(step: Step, out: string[]): void {
+function details(step: Step, out: string[], style: Style): void {
   const pad = '      ';
   switch (step.kind) {
     case 'user': {
@@ -30,8 +33,15 @@ function details(step: Step, out: string[]): void {
       const d = step.data;
       if (!d) break;
       out.push(`${pad}searched: ${d.searched.join(', ')}`);
-      for (const x of d.deliveries) out.push(`${pad}delivery ${x.id} ${x.queued ?? '?'} to ${x.to}: ${x.outcome}${x.reason ? ` — ${x.reason}` : ''}`);
-      for (const s of d.sessions) out.push(`${pad}session ${s.id} ${s.start} from ${s.client}: ${s.reply ?? '(no reply recorded)'}`);
+      // the words and time format of `qtrace show`
+      for (const x of d.deliveries) {
+        const mark = OUTCOME_MARK[x.outcome as keyof typeof OUTCOME_MARK]?.[0];
+        out.push(`${pad}msg ${x.id}  queued ${when(x.queued, style)}  ${mark === undefined ? '' : mark + ' '}${x.outcome} ${x.to}`);
+        if (x.reason) out.push(`${pad}    ${reasonLine(x.reason)}`); // escaped with the rest below
+      }
+      for (const s of d.sessions) {
+        out.push(`${pad}session ${s.id}  ${when(s.start, style)}  from ${s.client}  RCPT → ${s.reply ?? '(no reply recorded)'}`);
+      }
       break;
     }
     default:
@@ -39,13 +49,17 @@ function details(step: Step, out: string[]): void {
   }
 }
 
-export function formatExplain(result: ExplainResult): string {
+/**
+ * The checklist as text. Configuration lines and log text are written by others: the whole text
+ * is escaped for the terminal (src/text/escape.ts); --json prints the result unescaped.
+ */
+export function formatExplain(result: ExplainResult, style: Style = { color: false, zone: 'system' }): string {
   const out: string[] = [`qtrace explain ${result.address}  (qmail root ${result.root})`, ''];
   for (const step of result.steps) {
     out.push(`${step.n} ${MARK[step.mark]} ${step.title}: ${step.summary}`);
     if (step.decidedBy) out.push(`      at ${formatRef(step.decidedBy)}`);
     for (const f of step.findings) out.push(`      ${LEVEL[f.level]} ${f.text}${f.at ? `  [${formatRef(f.at)}]` : ''}`);
-    details(step, out);
+    details(step, out, style);
   }
   const v = result.verdict;
   const what =
@@ -58,5 +72,5 @@ export function formatExplain(result: ExplainResult): string {
           : 'deferred (retried until queuelifetime, then bounced)';
   out.push('');
   out.push(`Result: ${v.smtp === 'refused' ? 'refused at SMTP from outside; if injected locally it is ' : ''}${what} — ${v.reason}  (exit ${result.exitCode})`);
-  return out.join('\n') + '\n';
+  return escapeTerminalLines(out.join('\n')) + '\n';
 }

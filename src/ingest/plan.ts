@@ -55,8 +55,7 @@ export function plan(w: StoreWriter, groups: readonly Group[], host: string): Pl
       let s: number;
       if (stored !== undefined) s = open.includes(stored.segment) ? stored.segment : 0;
       else if (seg > 0) s = seg; // a group's new files after older history are more of it
-      else if (f.kind !== 'stream' && f.firstUs !== undefined && front.size > 0 &&
-        f.firstUs < (front.get(f.syslogHost ?? host) ?? Infinity) - SEAM_SLACK_US) s = fresh;
+      else if (f.kind !== 'stream' && f.firstUs !== undefined && f.firstUs < (front.get(f.syslogHost ?? host) ?? -Infinity) - SEAM_SLACK_US) s = fresh;
       else s = 0;
       if (s !== seg && cur.length > 0) { add(seg, cur); cur = []; }
       seg = s;

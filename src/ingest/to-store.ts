@@ -7,6 +7,7 @@ import type { Framing } from '../../parsers/frame.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
 import { isoFromMicros } from '../../parsers/timestamp.js';
+import { escapeTerminal } from '../text/escape.js';
 import { Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import { applyBatch } from '../store/batch.js';
@@ -136,15 +137,18 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
     },
     ...(opts.onEvent === undefined ? {} : { onEvent: opts.onEvent }),
     commit: (b) => {
-      for (const n of b.output.notices) {
+      // qtrace's own findings and tcpserver's warnings go beside qmail-send's
+      const readerNotices = [...b.notices, ...sessions.drainNotices()];
+      for (const n of [...b.output.notices, ...readerNotices]) {
         if (n.level === 'warning') noticeCounts.warning++;
         else if (n.level === 'alert') noticeCounts.alert++;
       }
       if (log !== undefined && log.isLevelEnabled('info')) {
-        for (const n of [...b.output.notices, ...b.notices]) {
+        for (const n of [...b.output.notices, ...readerNotices]) {
           const at = isoFromMicros(n.at);
-          if (n.level === 'alert') log.error({ host: n.host, at }, `qmail-send alert: ${n.text}`);
-          else log.warn({ host: n.host, at }, n.level === 'warning' ? `qmail-send warning: ${n.text}` : n.text);
+          const text = escapeTerminal(n.text);
+          if (n.level === 'alert') log.error({ host: n.host, at }, `qmail-send alert: ${text}`);
+          else log.warn({ host: n.host, at }, n.level === 'warning' ? `qmail-send warning: ${text}` : text);
         }
         log.debug({ lines: p.stats.lines, open: p.correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
       }
@@ -169,7 +173,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       for (const x of all) written.add(sessionKey(x));
       w.transaction(() => {
         for (const key of replayed) dropSession(db, key, undefined);
-        applyBatch(w, { output: b.output, notices: b.notices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
+        applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
         linkWindow(db, w, all, b.output.timelines);
         if (seamEnd) {
           const s = stitchSegment(db, w, seg, p.correlator, all);

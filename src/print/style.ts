@@ -29,3 +29,11 @@ export function when(iso: string | null, s: Style): string {
 export function clock(iso: string | null, s: Style): string {
   return iso === null ? '?' : local(iso, s).toFormat('HH:mm:ss.SSS');
 }
+
+/** clock(), with the date in front whenever it is not the date of `prev` (the line before), in the style's zone. */
+export function stamp(iso: string | null, prev: string | null, s: Style): string {
+  if (iso === null) return '?';
+  const t = local(iso, s);
+  const same = prev !== null && local(prev, s).toFormat('yyyy-LL-dd') === t.toFormat('yyyy-LL-dd');
+  return t.toFormat(same ? 'HH:mm:ss.SSS' : 'yyyy-LL-dd HH:mm:ss.SSS');
+}

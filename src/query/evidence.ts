@@ -16,6 +16,8 @@ export function storeEvidence(db: Db): EvidenceSource {
       .map((r) => ({ id: r.id, queued: r.queued_us === null ? null : isoFromMicros(r.queued_us), to: r.to, outcome: r.outcome, reason: r.reason })),
     recentSessions: (address, limit) => (sessions.all(address, limit) as Array<{ id: string; start_us: number; client_ip: string | null; client_port: number | null; accepted: number | null; code: number | null; reason: string | null }>)
       .map((r) => ({ id: r.id, start: isoFromMicros(r.start_us), client: `${r.client_ip ?? '?'}:${r.client_port ?? '?'}`,
-        reply: r.accepted === null ? null : `${r.code ?? ''} ${r.accepted === 1 ? 'accepted' : `refused${r.reason === null ? '' : ` (${r.reason})`}`}`.trim() })),
+        // show's words: "accepted", "refused 553 (rcpthosts)"
+        reply: r.accepted === null ? null : r.accepted === 1 ? 'accepted'
+          : `refused${r.code === null ? '' : ` ${r.code}`}${r.reason === null ? '' : ` (${r.reason})`}` })),
   };
 }

@@ -7,8 +7,9 @@ import type { Db } from '../store/db.js';
 export interface SessionFilter {
   readonly ip?: string | undefined;
   readonly pid?: number | undefined;
+  readonly key?: string | undefined;         // host:stream:pid:start_us, as printed
   readonly host?: string | undefined;
-  readonly rejected?: boolean | undefined;   // queued nothing
+  readonly rejected?: boolean | undefined;   // the logs show it was refused
   readonly since?: number | undefined;
   readonly until?: number | undefined;
   readonly rcpt?: string | undefined;        // some RCPT TO contains this
@@ -50,8 +51,14 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
   const args: unknown[] = [];
   if (f.ip !== undefined) { c.push('s.client_ip = ?'); args.push(f.ip); }
   if (f.pid !== undefined) { c.push('s.pid = ?'); args.push(f.pid); }
+  if (f.key !== undefined) { c.push('s.key = ?'); args.push(f.key); }
   if (f.host !== undefined) { c.push('s.host = ?'); args.push(f.host); }
-  if (f.rejected === true) c.push('COALESCE(s.queued, 0) = 0 AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_key = s.key)');
+  // Refused as the logs show it (Session.refused, kept in the detail JSON; a session stored before
+  // it existed counts tcprules deny and rblsmtpd only); never linked to a message.
+  if (f.rejected === true) {
+    c.push(`COALESCE(json_extract(s.detail, '$.refused'), s.tcp = 'deny' OR s.rbl_code IS NOT NULL) = 1
+      AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_key = s.key)`);
+  }
   if (f.since !== undefined) { c.push('COALESCE(s.end_us, s.start_us) >= ?'); args.push(f.since); }
   if (f.until !== undefined) { c.push('s.start_us < ?'); args.push(f.until); }
   if (f.rcpt !== undefined) {
@@ -59,7 +66,7 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
     args.push(f.rcpt.replace(/[\\%_]/g, (ch) => '\\' + ch));
   }
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
-  const limit = f.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+  const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
   const rows = db.prepare(`SELECT s.key, s.start_us, s.end_us, s.detail FROM sessions s
     ${c.length === 0 ? '' : 'WHERE ' + c.join(' AND ')} ORDER BY s.start_us ${order}, s.id ${order}${limit}`);
   const links = db.prepare('SELECT message_key AS id, link, qp FROM session_links WHERE session_key = ? ORDER BY data_index, message_key');

@@ -4,6 +4,7 @@ import { isoFromMicros } from '../../parsers/timestamp.js';
 import type { MsgId } from '../../parsers/ids.js';
 import type { Db } from '../store/db.js';
 import { idForView, idFromSql, idToSql } from '../store/ids.js';
+import { addressMatcher } from './address.js';
 import { sessionsOfMessages } from './sessions.js';
 import type { DeliveryView, LinkView, RecipientView, TimelineView } from './view.js';
 
@@ -13,9 +14,11 @@ export interface MessageFilter {
   readonly host?: string | undefined;
   readonly since?: number | undefined;   // µs
   readonly until?: number | undefined;   // µs
-  readonly to?: string | undefined;      // recipient contains (case-insensitive)
+  readonly to?: string | undefined;      // a recipient matches (query/address.ts)
   readonly from?: string | undefined;    // sender contains (case-insensitive)
-  readonly outcome?: string | undefined; // some recipient has this outcome
+  readonly outcome?: string | undefined; // some recipient has this outcome (with --to: the same one)
+  readonly bounces?: boolean | undefined;      // only bounce messages (null or #@[] sender, or linked as one)
+  readonly unattempted?: boolean | undefined;  // only messages still queued with no delivery attempt
   readonly newestFirst?: boolean | undefined;
   readonly limit?: number | undefined;
 }
@@ -33,6 +36,8 @@ interface DelRow {
 interface RcptRow { message_id: number; recipient: string; channel: 'local' | 'remote'; outcome: RecipientView['outcome']; attempts: number }
 interface LinkRow { kind: 'bounce' | 'forward'; from_key: string; to_key: string; qp: number }
 
+/** A message row with its id exact (as text: a double would round ids beyond 2^53). */
+const MSG_COLUMNS = 'm.*, CAST(m.msg AS TEXT) AS msg_text';
 const iso = (us: number | null): string | null => (us === null ? null : isoFromMicros(us));
 const CHUNK = 500;
 
@@ -47,9 +52,15 @@ function where(f: MessageFilter): { sql: string; args: unknown[] } {
   if (f.from !== undefined) { c.push("m.sender LIKE '%' || ? || '%' ESCAPE '\\'"); args.push(likeEscape(f.from)); }
   if (f.to !== undefined || f.outcome !== undefined) {
     const rc: string[] = ['r.message_id = m.id'];
-    if (f.to !== undefined) { rc.push("r.recipient LIKE '%' || ? || '%' ESCAPE '\\'"); args.push(likeEscape(f.to)); }
+    if (f.to !== undefined) { const m = addressMatcher(f.to).sql('r.recipient'); rc.push(m.sql); args.push(...m.args); }
     if (f.outcome !== undefined) { rc.push('r.outcome = ?'); args.push(f.outcome); }
     c.push(`EXISTS (SELECT 1 FROM recipients r WHERE ${rc.join(' AND ')})`);
+  }
+  if (f.bounces === true) {
+    c.push("(m.sender IN ('', '#@[]') OR EXISTS (SELECT 1 FROM links l WHERE l.kind = 'bounce' AND l.to_key = m.key))");
+  }
+  if (f.unattempted === true) {
+    c.push('m.ended_us IS NULL AND m.lost = 0 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)');
   }
   return { sql: c.length === 0 ? '' : 'WHERE ' + c.join(' AND '), args };
 }
@@ -58,12 +69,24 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (ch) => '\\' + ch);
 }
 
+/** How many timelines match (for "N more" under a limited list). */
+export function countTimelines(db: Db, f: MessageFilter): number {
+  const w = where(f);
+  return db.prepare(`SELECT count(*) FROM messages m ${w.sql}`).pluck().get(...w.args) as number;
+}
+
+/** The timeline stored under this key (`host:first-µs:msg`, as printed), if any. */
+export function timelineByKey(db: Db, key: string): TimelineView | undefined {
+  const row = db.prepare(`SELECT ${MSG_COLUMNS} FROM messages m WHERE m.key = ?`).get(key) as MsgRow | undefined;
+  return row === undefined ? undefined : assemble(db, [row])[0];
+}
+
 /** Timelines matching the filter, assembled a chunk at a time (memory stays flat on big stores). */
 export function* findTimelines(db: Db, f: MessageFilter): Generator<TimelineView> {
   const w = where(f);
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
-  const limit = f.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-  const stmt = db.prepare(`SELECT m.*, CAST(m.msg AS TEXT) AS msg_text FROM messages m ${w.sql} ORDER BY m.first_us ${order}, m.id ${order}${limit}`);
+  const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+  const stmt = db.prepare(`SELECT ${MSG_COLUMNS} FROM messages m ${w.sql} ORDER BY m.first_us ${order}, m.id ${order}${limit}`);
   let chunk: MsgRow[] = [];
   for (const row of stmt.iterate(...w.args) as IterableIterator<MsgRow>) {
     chunk.push(row);
@@ -123,20 +146,29 @@ function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
   });
 }
 
+/** What `--at` chose, and why, so the CLI can say so when it was not the only candidate. */
+export interface AtPick<T> {
+  readonly chosen: T | undefined;
+  readonly alive: readonly T[];           // every one alive at T (newest first, as given)
+  readonly how: 'alive' | 'nearest' | 'none';
+}
+
 /**
  * `show … --at T`: of several lives of one id (messages, or sessions of one pid), the one alive
- * at T, else the one that began nearest to it.
+ * at T (the first given, i.e. the newest, when several were), else the one that began nearest to it.
  */
-export function pickAt<T>(all: readonly T[], atUs: number, span: (x: T) => readonly [string, string | null]): T | undefined {
+export function pickAt<T>(all: readonly T[], atUs: number, span: (x: T) => readonly [string, string | null]): AtPick<T> {
   let best: T | undefined;
   let bestDist = Infinity;
+  const alive: T[] = [];
   for (const x of all) {
     const [from, to] = span(x);
-    const start = Date.parse(from) * 1000;
+    const start = Date.parse(from) * 1000 + Number(from.slice(23, 26) || 0);
     const end = to === null ? Infinity : Date.parse(to) * 1000 + 1000;
-    if (start <= atUs && atUs <= end) return x;
+    if (start <= atUs && atUs <= end) alive.push(x);
     const dist = Math.abs(start - atUs);
     if (dist < bestDist) { bestDist = dist; best = x; }
   }
-  return best;
+  if (alive.length > 0) return { chosen: alive[0], alive, how: 'alive' };
+  return { chosen: best, alive, how: best === undefined ? 'none' : 'nearest' };
 }

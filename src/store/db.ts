@@ -1,8 +1,8 @@
 // Opening the SQLite store: WAL, foreign keys, versioned migrations from schemas/migrations.
 
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { restoreIndexes } from './bulk.js';
@@ -28,10 +28,42 @@ function migrations(): Migration[] {
 
 export interface OpenOptions { readonly readonly?: boolean; readonly mustExist?: boolean }
 
-export function openDb(path: string, opts: OpenOptions = {}): Db {
-  if (opts.mustExist === true && path !== ':memory:' && !existsSync(path)) {
-    throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest` first, or pass --db');
+/** Before SQLite sees the path: say plainly what is wrong with it (missing directory, permissions). */
+function checkPath(path: string, opts: OpenOptions): void {
+  if (path === ':memory:' || path === '') return;
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) {
+    throw new QtraceError('NO_DB_DIR', `cannot use database ${path}: the directory ${dir} does not exist`, 'create it, or pass another --db');
   }
+  if (!existsSync(path)) {
+    if (opts.mustExist === true) throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest --db PATH LOGS` first, or pass --db');
+    try { accessSync(dir, constants.W_OK); } catch {
+      throw new QtraceError('DB_ACCESS', `cannot create database ${path}: permission denied (cannot write to ${dir})`);
+    }
+    return;
+  }
+  if (statSync(path).isDirectory()) throw new QtraceError('DB_OPEN', `cannot use database ${path}: it is a directory`);
+  const write = opts.readonly !== true;
+  try { accessSync(path, write ? constants.R_OK | constants.W_OK : constants.R_OK); } catch {
+    throw new QtraceError('DB_ACCESS', `cannot ${write ? 'write' : 'read'} database ${path}: permission denied`);
+  }
+}
+
+/** A file that is SQLite but holds someone else's tables is left alone: no silent table creation. */
+function checkOurs(db: Db, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck().all() as string[];
+  const ours = version > 0 ? tables.includes('messages') && tables.includes('state') : tables.length === 0;
+  if (!ours) {
+    const some = tables.slice(0, 4).join(', ') + (tables.length > 4 ? ', …' : '');
+    throw new QtraceError('NOT_QTRACE', `${path} is an SQLite database but not a qtrace store (tables: ${some || 'none'}); ` +
+      'qtrace will not add its tables to it', 'pass another --db');
+  }
+}
+
+export function openDb(path: string, opts: OpenOptions = {}): Db {
+  checkPath(path, opts);
   let db: Db;
   // A new store is private (0600): it holds every sender and recipient. SQLite gives its -wal
   // and -shm files the mode of the database; an existing store keeps the mode it has.
@@ -41,13 +73,17 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   try {
     db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.mustExist === true });
   } catch (e) {
-    const msg = (e as Error).message;
-    if (/does not exist/i.test(msg)) {
-      throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest` first, or pass --db');
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EACCES' || /permission|readonly/i.test(err.message)) {
+      throw new QtraceError('DB_ACCESS', `cannot open database ${path}: permission denied`);
     }
-    throw new QtraceError('DB_OPEN', `cannot open database ${path}: ${msg}`);
+    if (/does not exist/i.test(err.message)) {
+      throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest --db PATH LOGS` first, or pass --db');
+    }
+    throw new QtraceError('DB_OPEN', `cannot open database ${path}: ${err.message}`);
   }
   try {
+    checkOurs(db, path);
     if (!opts.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -59,7 +95,13 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   } catch (e) {
     db.close();
     if (e instanceof QtraceError) throw e;
-    throw new QtraceError('DB_CORRUPT', `${path} is not a usable qtrace database: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    if (/readonly database|unable to open/i.test(msg)) {
+      throw new QtraceError('DB_ACCESS', `cannot open database ${path}: permission denied (SQLite must write ${path}-wal and -shm ` +
+        `beside it, in ${dirname(resolve(path))})`);
+    }
+    if (/not a database|file is encrypted/i.test(msg)) throw new QtraceError('NOT_SQLITE', `${path} is not an SQLite database (nor a qtrace store)`, 'pass another --db');
+    throw new QtraceError('DB_CORRUPT', `${path} is not a usable qtrace database: ${msg}`);
   }
   return db;
 }

@@ -8,7 +8,7 @@ import { idFromSql } from './ids.js';
 interface MsgRow {
   id: number; key: string; host: string; msg_text: string; first_us: number; queued_us: number | null; ended_us: number | null; lost: number;
   partial: number; bytes: number | null; sender: string | null; qp: number | null; uid: number | null;
-  bounce_qp: number | null; triple_bounce: number;
+  bounce_qp: number | null; triple_bounce: number; info_us: number | null;
 }
 interface DelRow {
   message_id: number; run: number; did: number; channel: 'local' | 'remote'; recipient: string;
@@ -28,7 +28,7 @@ export function loadTimelines(db: Db, where: string, args: readonly unknown[]): 
   const byId = new Map<number, Timeline>();
   for (const m of rows) {
     byId.set(m.id, {
-      key: m.key, host: m.host, msg: idFromSql(m.msg_text), firstSeen: m.first_us, queued: m.queued_us, ended: m.ended_us,
+      key: m.key, host: m.host, msg: idFromSql(m.msg_text), firstSeen: m.first_us, queued: m.queued_us, info: m.info_us, ended: m.ended_us,
       partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
       bounceQp: m.bounce_qp, tripleBounce: m.triple_bounce === 1, deliveries: [], recipients: [],
     });

@@ -39,10 +39,10 @@ export class StoreWriter {
     this.#db = db;
     this.#segment = segment;
     this.#insMsg = db.prepare(`INSERT INTO messages
-      (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce, segment)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
+      (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce, segment, info_us)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
     this.#updMsg = db.prepare(`UPDATE messages SET queued_us = ?, ended_us = ?, partial = ?, lost = ?, bytes = ?,
-      sender = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ? WHERE id = ?`);
+      sender = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ?, info_us = ? WHERE id = ?`);
     this.#delDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ?');
     this.#insDelivery = db.prepare(`INSERT INTO deliveries
       (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip,
@@ -104,7 +104,7 @@ export class StoreWriter {
       for (let n = 1; ; n++) {
         if (n > 1) t.key = `${base}#${n}`;
         const r = this.#insMsg.run(t.key, t.host, idToSql(t.msg), t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
-          t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce), this.#segment);
+          t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce), this.#segment, t.info);
         if (r.changes === 1) {
           id = Number(r.lastInsertRowid);
           break;
@@ -115,7 +115,7 @@ export class StoreWriter {
       return t.key === base ? undefined : base;
     }
     this.#updMsg.run(t.queued, t.ended, b(t.partial), b(t.lost), t.bytes, t.from, t.qp, t.uid, t.bounceQp,
-      b(t.tripleBounce), this.#segment, id);
+      b(t.tripleBounce), this.#segment, t.info, id);
     this.#delDeliveries.run(id);
     this.#deliveries(id, t);
     return undefined;

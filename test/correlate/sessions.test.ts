@@ -1,7 +1,6 @@
 // The session state machine and the session ↔ message linker, on the lab's real b1 logs (checked
 // against sessions.json and ground-truth.json) and on small synthetic dialogues for the edges.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
@@ -9,9 +8,8 @@ import { SessionCorrelator } from '../../src/correlate/sessions.js';
 import type { Session } from '../../src/correlate/sessions.js';
 import { linkSessions, sendersMatch, toSessionLite } from '../../src/correlate/link-sessions.js';
 import type { MessageLite, SessionLink, SessionLite } from '../../src/correlate/link-sessions.js';
+import { labText } from '../helpers/lab.js';
 
-const LAB = new URL('../../../shared/qmail/lab/', import.meta.url);
-const labText = (rel: string): string => readFileSync(new URL(rel, LAB), 'utf8');
 
 /** TAI64N label → unix µs (BigInt for the 64-bit seconds). */
 function tai64nMicros(label: string): number {
@@ -79,7 +77,7 @@ describe('b1 sessions', () => {
       if (name.startsWith('rblsmtpd-127.0.0.3')) return 'rblsmtpd 451';
       if (name.startsWith('tcprules-deny')) return 'tcprules deny';
       // port 2525 logs no dialogue: only tcpserver's exit status is known there
-      if (port === 2525) return name.startsWith('client-drops') ? 'smtpd exit 1 (no dialogue logged)' : 'ended (no dialogue logged)';
+      if (port === 2525) return name.startsWith('client-drops') ? 'smtpd exit 1 (no dialogue logged)' : 'unknown (no dialogue logged)';
       if (name.startsWith('client-drops-in-DATA')) return 'dropped during DATA';
       return 'quit before DATA';                           // quit-without-DATA, odd-commands
     };
@@ -191,7 +189,7 @@ describe('b1 sessions', () => {
 
 describe('d1: the syslog copies give the same sessions as the multilog copies', () => {
   it('verdicts, qps and body sizes agree line for line', () => {
-    const fromSyslog = run(merge(maillog('d1-syslog-restart/logs/maillog')));
+    const fromSyslog = run(merge(maillog('d1-syslog-restart/logs/maillog.gz')));
     const dirs = ['d1-syslog-restart/logs/smtpd/current', 'd1-syslog-restart/logs/smtpdr/current'];
     const fromMultilog = run(merge(multilog(dirs[0] ?? '', 'smtpd'), multilog(dirs[1] ?? '', 'smtpdr')));
     const summary = (ss: Session[]) => ss.map((s) => [s.stream, s.pid, s.client.port, s.verdict,
@@ -200,7 +198,7 @@ describe('d1: the syslog copies give the same sessions as the multilog copies', 
     expect(fromSyslog.length).toBeGreaterThan(90);
     expect(summary(fromSyslog)).toEqual(summary(fromMultilog));
     // d1-007 (900-character sender, 555 at MAIL) went to the plain port: only tcpserver saw it
-    expect(fromSyslog.find((s) => s.client.port === 47247)?.verdict).toBe('ended (no dialogue logged)');
+    expect(fromSyslog.find((s) => s.client.port === 47247)?.verdict).toBe('unknown (no dialogue logged)');
   });
 });
 
@@ -295,8 +293,8 @@ describe('linkSessions on d1 (20 parallel clients, restarts, syslog) and d2: no 
   const cases: readonly { batch: string; lines: Line[]; messages: MessageLite[] }[] = [
     {
       batch: 'd1-syslog-restart',
-      lines: merge(maillog('d1-syslog-restart/logs/maillog')),
-      messages: labText('d1-syslog-restart/logs/maillog').split('\n').flatMap((l) => {
+      lines: merge(maillog('d1-syslog-restart/logs/maillog.gz')),
+      messages: labText('d1-syslog-restart/logs/maillog.gz').split('\n').flatMap((l) => {
         const m = / qmail: (\d+)\.(\d{6}) (.*)$/.exec(l);
         const i = m === null ? null : INFO.exec(m[3] ?? '');
         if (m === null || i === null) return [];
@@ -534,5 +532,59 @@ describe('session state machine edges', () => {
     const late = parseSmtpdText('tcpserver: status: 0/20');
     if (late !== undefined) c.push(100_000_000, 'h', 's', late);
     expect(c.drain().map((s) => [s.pid, s.open])).toEqual([[3, true], [4, true], [5, true]]);
+  });
+});
+
+describe('refused or not (Session.refused): only where the logs show a refusal', () => {
+  it('the no-mail sessions of b1: rblsmtpd and tcprules deny refused, the rest not; plain-port sessions never', () => {
+    for (const t of truthSessions) {
+      const s = byPort(t.client_port)[0] as Session;
+      expect(s.refused, t.session).toBe(/^(rblsmtpd|tcprules-deny)-/.test(t.session));
+    }
+    for (const s of b1.filter((x) => !x.dialogue && x.rbl === null && x.tcp !== 'deny')) {
+      expect(s.refused).toBe(false);
+      expect(s.verdict).toMatch(/\(no dialogue logged\)$/);
+    }
+    expect(b1.filter((s) => s.queued === true).every((s) => !s.refused)).toBe(true);
+  });
+
+  const mail = ['$P > 220 mx\r ', '$P < HELO c\r ', '$P > 250 mx\r ', '$P < MAIL FROM:<a@b>\r '];
+  it('an SMTP 4xx/5xx after which nothing was queued is a refusal; a quit, a drop or a timeout is not', () => {
+    const rcpt553 = feed([...mail, '$P > 250 ok\r ', '$P < RCPT TO:<y@elsewhere>\r ',
+      "$P > 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\r ", '$P < QUIT\r ', '$P > 221 mx\r '])[0]!;
+    expect([rcpt553.verdict, rcpt553.refused, rcpt553.queued]).toEqual(['rcpthosts', true, false]);
+    const mail553 = feed([...mail, '$P > 553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)\r ', '$P < QUIT\r '])[0]!;
+    expect([mail553.verdict, mail553.refused]).toEqual(['badmailfrom', true]);
+    const partly = feed([...mail, '$P > 250 ok\r ', '$P < RCPT TO:<y@elsewhere>\r ', '$P > 553 no\r ', '$P < RCPT TO:<x@mx>\r ',
+      '$P > 250 ok\r ', '$P < DATA\r ', '$P > 354 go ahead\r ', '$P < .\r ', '$P > 250 ok 1000 qp 510\r '])[0]!;
+    expect([partly.verdict, partly.refused]).toEqual(['queued', false]);
+    const quit = feed([...mail, '$P > 250 ok\r ', '$P < QUIT\r ', '$P > 221 mx\r '])[0]!;
+    expect([quit.verdict, quit.refused]).toEqual(['quit before DATA', false]);
+    const timeout = feed(['$P > 220 mx\r ', '$P > 451 timeout (#4.4.2)\r '])[0]!;
+    expect([timeout.verdict, timeout.refused]).toEqual(['timeout', false]);
+  });
+
+  it("an add-on's reject (no dialogue logged) is a refusal; its accept is not", () => {
+    const rejected = feed(['qmail-smtpd: pid $P Reject::RCPT::Failed_Rcptto P:ESMTP S:192.0.2.1:client H:client F:x@spam.example T:nobody@example.net'])[0]!;
+    expect([rejected.refused, rejected.dialogue]).toEqual([true, false]);
+    const ok = feed(['qmail-smtpd: pid $P Accept::RCPT::Recipients_Cdb P:ESMTP S:192.0.2.1:client H:client F:a@b T:c@d'])[0]!;
+    expect(ok.refused).toBe(false);
+    const plain = feed([])[0]!;
+    expect([plain.verdict, plain.refused, plain.queued]).toEqual(['unknown (no dialogue logged)', false, null]);
+  });
+});
+
+describe("tcpserver's own warnings become notices", () => {
+  it('warning: and fatal: lines, with their stream and time; nothing else', () => {
+    const c = new SessionCorrelator();
+    const at = (text: string, t: number): void => c.push(t, 'vm', 'smtpd', parseSmtpdText(text)!);
+    at('tcpserver: status: 1/40', 1_000);
+    at('tcpserver: warning: dropping connection, unable to run qmail-smtpd: file does not exist', 2_000);
+    at('tcpserver: fatal: unable to bind: address already used', 3_000);
+    expect(c.drainNotices()).toEqual([
+      { host: 'vm', at: 2_000, level: 'warning', text: 'tcpserver (smtpd): warning: dropping connection, unable to run qmail-smtpd: file does not exist' },
+      { host: 'vm', at: 3_000, level: 'alert', text: 'tcpserver (smtpd): fatal: unable to bind: address already used' },
+    ]);
+    expect(c.drainNotices()).toEqual([]);
   });
 });

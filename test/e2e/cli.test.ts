@@ -161,7 +161,7 @@ describe('qtrace ingest', () => {
 
   it('--verbose logs through pino-pretty what qtrace noticed: the qmail-send restarts of d1', () => {
     const db = join(tmp(), 'q.db');
-    const r = qtrace(['ingest', '-v', '--db', db, join(LAB, 'd1-syslog-restart', 'logs', 'maillog')]);
+    const r = qtrace(['ingest', '-v', '--db', db, join(LAB, 'd1-syslog-restart', 'logs', 'maillog.gz')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/INFO.*reading .*maillog/);
     expect(r.stderr.match(/WARN.*qmail-send restarted \(status: exiting\)/g)?.length).toBe(3);
@@ -211,9 +211,17 @@ describe('queries', () => {
     const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'schemas', 'timeline.schema.json'), 'utf8')));
     for (const t of failed) expect(validate(t), JSON.stringify(validate.errors)).toBe(true);
     expect(failed.filter((t) => (t as unknown as { session: unknown }).session !== null).length).toBe(36); // 21 exact + 15 inferred
-    const toCarol = qtrace(['messages', '--db', db, '--to', 'CAROL@virt', '--json']).stdout.trim().split('\n');
+    // --to matches by parts (any case; a domain by its first labels); '*' is the only wildcard
+    const toCarol = qtrace(['messages', '--db', db, '--to', 'VUSER-CAROL@virt', '--json']).stdout.trim().split('\n');
     expect(toCarol.length).toBe(1);
     expect(JSON.parse(toCarol[0]!).recipients[0].outcome).toBe('failed');
+    expect(qtrace(['messages', '--db', db, '--to', '*carol@virt*', '--json']).stdout.trim().split('\n')).toEqual(toCarol);
+    expect(qtrace(['messages', '--db', db, '--to', 'carol@virt']).status).toBe(1); // not a substring of vuser-carol@
+    // the samples have tammy-bob@ but no bob@: `--to bob@` finds nothing, `--to tammy-bob@` exactly those
+    const tammyBob = failed.filter((t) => t.recipients.some((r) => /^tammy-bob@/i.test((r as unknown as { to: string }).to)));
+    expect(tammyBob.length).toBe(8);
+    expect(qtrace(['messages', '--db', db, '--to', 'bob@']).status).toBe(1);
+    expect(qtrace(['messages', '--db', db, '--to', 'tammy-bob@', '--json']).stdout.trim().split('\n').length).toBe(tammyBob.length);
     const f = qtrace(['messages', '--db', db, '--outcome', 'failed']).stdout.trim().split('\n');
     expect(f.length).toBe(failed.filter((t) => t.recipients.some((r) => r.outcome === 'failed')).length);
     expect(qtrace(['messages', '--db', db, '--to', 'nobody-at-all']).status).toBe(1);

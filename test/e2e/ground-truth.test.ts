@@ -25,7 +25,7 @@ describe('ground truth', () => {
   });
 
   it('d1-syslog-restart: splogger via rsyslog, two restarts during deliveries (three syslog formats)', async () => {
-    for (const f of ['maillog', 'maillog.rfc3339', 'maillog.rfc5424']) {
+    for (const f of ['maillog.gz', 'maillog.rfc3339.gz', 'maillog.rfc5424.gz']) {
       const { r, res } = await run('d1-syslog-restart', [f]);
       expect(res.mismatches, f).toEqual([]);
       expect(res.messagesChecked, f).toBe(121);

@@ -204,7 +204,7 @@ function checkNoMail(b: Batch, want: readonly NoMailSession[]): string[] {
       // qmail-smtpd die on the read (exit 1), a QUIT ends it with 0.
       if (s.dialogue || s.transactions.length > 0) say('a dialogue on the plain port?');
       if (s.queued !== null) say(`queued ${s.queued}, the plain port cannot tell`);
-      const want = e.session.startsWith('client-drops-in-DATA') ? 'smtpd exit 1 (no dialogue logged)' : 'ended (no dialogue logged)';
+      const want = e.session.startsWith('client-drops-in-DATA') ? 'smtpd exit 1 (no dialogue logged)' : 'unknown (no dialogue logged)';
       if (s.verdict !== want) say(`verdict ${s.verdict}, want ${want}`);
       continue;
     }
@@ -254,7 +254,7 @@ function checkRefused(b: Batch, m: SmtpTruth): string[] {
   if (s.local.port !== m.port) bad.push(`${m.token}: local port ${s.local.port}, truth ${m.port}`);
   if (ss[0]!.messages.length !== 0) bad.push(`${m.token}: session linked to ${JSON.stringify(ss[0]!.messages)}`);
   if (m.port === PLAIN) {
-    if (s.dialogue || s.queued !== null || s.verdict !== 'ended (no dialogue logged)') {
+    if (s.dialogue || s.queued !== null || s.verdict !== 'unknown (no dialogue logged)') {
       bad.push(`${m.token}: plain port, yet dialogue ${s.dialogue} queued ${s.queued} verdict ${s.verdict}`);
     }
     return bad;
@@ -353,7 +353,7 @@ describe('sessions against the ground truth', () => {
   });
 
   describe('d1-syslog-restart (one syslog file: qmail, smtpd and smtpdr through splogger)', () => {
-    for (const file of ['maillog', 'maillog.rfc3339', 'maillog.rfc5424']) {
+    for (const file of ['maillog.gz', 'maillog.rfc3339.gz', 'maillog.rfc5424.gz']) {
       it(`${file}: exact on 2526, inferred precision 1 on 2525, d1-007 (555 at MAIL) queued nothing`, async () => {
         const b = await ingest('d1-syslog-restart', [file]);
         try {
@@ -440,31 +440,28 @@ describe('sessions against the ground truth', () => {
     });
     afterAll(() => b?.db.close());
 
-    it('sessions --rejected --json lists the no-mail sessions, and the plain-port ones that cannot be told apart', () => {
+    it('sessions --rejected --json lists exactly the sessions the logs show were refused: rblsmtpd and tcprules deny', () => {
       const r = qtrace(['sessions', '--db', db, '--rejected', '--json']);
       expect(r.status, r.stderr).toBe(0);
       const listed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as SessionView);
-      const ports = listed.map((v) => v.session.client.port);
-      // --rejected means "nothing queued, no link". On the plain port qmail-smtpd logs no dialogue, so
-      // a session that queued mail which could not be linked (b1-040/041 in one session, b1-042,
-      // b1-045: see the recall above) looks just like one that queued nothing (b1-043, and the
-      // plain-port entries of sessions.json): all are listed, with queued null ("cannot tell").
-      const noMail = [...noMailSessions().map((e) => e.client_port),
-        ...b.truth.filter((m) => m.method === 'smtp' && !queuedTruth(m)).map((m) => m.client_port!)];
-      const unlinkedPlain = b.truth.filter((m) => m.method === 'smtp' && m.port === PLAIN && queuedTruth(m) &&
-        timelinesOf(b, m)[0]?.session === null).map((m) => m.client_port!);
-      expect(new Set(ports)).toEqual(new Set([...noMail, ...unlinkedPlain]));
-      expect(ports.length).toBe(new Set(ports).size);
+      // sessions.json: 4 rblsmtpd (553 and 451, both ports) and 2 tcprules deny. The other no-mail
+      // sessions quit, sent odd commands or dropped in DATA: nobody refused them. On the plain port
+      // qmail-smtpd logs no dialogue, so b1-043's 552 and the unlinked sessions that did queue mail
+      // cannot be told apart: they are "unknown", never listed as refused.
+      const refused = noMailSessions().filter((e) => /^(rblsmtpd|tcprules-deny)-/.test(e.session));
+      expect(refused.length).toBe(6);
+      expect(new Set(listed.map((v) => v.session.client.port))).toEqual(new Set(refused.map((e) => e.client_port)));
+      expect(listed.length).toBe(6);
       for (const v of listed) {
         expect(v.messages).toEqual([]);
-        if (unlinkedPlain.includes(v.session.client.port!)) {
-          expect(v.session).toMatchObject({ dialogue: false, queued: null, local: { port: PLAIN } });
-        }
+        expect(v.session.refused).toBe(true);
+        expect(v.session.verdict).toMatch(/^(rblsmtpd (553|451)|tcprules deny)$/);
       }
-      // every session the truth says queued mail on 2526, or that got a link, is left out
-      const queuedConns = b.truth.filter((m) => m.method === 'smtp' && queuedTruth(m) && !unlinkedPlain.includes(m.client_port!))
-        .map((m) => m.client_port!);
-      expect(ports.filter((p) => p !== null && queuedConns.includes(p))).toEqual([]);
+      const all = qtrace(['sessions', '--db', db, '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as SessionView);
+      const plainUnknown = all.filter((v) => v.session.local.port === PLAIN && !v.session.dialogue && v.session.rbl === null && v.session.tcp !== 'deny');
+      expect(plainUnknown.length).toBeGreaterThan(0);
+      for (const v of plainUnknown) expect(v.session, String(v.session.client.port)).toMatchObject({ refused: false, queued: null });
+      for (const v of plainUnknown.filter((x) => x.session.exit?.code === 0)) expect(v.session.verdict).toBe('unknown (no dialogue logged)');
     });
 
     it('show --session PID of the rblsmtpd 553 sessions prints the rblsmtpd text', () => {

@@ -3,10 +3,9 @@
 // builder for throw-away qmail trees under os.tmpdir().
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { LAB } from '../helpers/lab.js';
 
-export const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
 export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
 const enc = new TextEncoder();
@@ -152,7 +151,7 @@ export class Tree {
 
 // ---------------------------------------------------------------- the lab's qmail
 
-export const LAB = join(SHARED, 'qmail', 'lab');
+export { LAB };
 
 /** The lab's INSTALL.ids users plus tammy, sam and vmail (README "Configuration used"). */
 export const LAB_USERS: ReadonlyArray<{ readonly name: string; readonly uid: number; readonly home: string }> = [

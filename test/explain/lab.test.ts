@@ -1,4 +1,4 @@
-// The lab's qmail, rebuilt from ../shared/qmail/lab/README.md ("Configuration used" and
+// The lab's qmail, rebuilt from test/lab/README.md ("Configuration used" and
 // "Configuration added"), and checked against what really happened to the lab's mail
 // (b1-scenarios/ground-truth.json: verified from the mailboxes, the sink and the bounces).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ let entries: readonly string[] = [];
 
 const run = (address: string, opts: ExplainOptions = {}): ExplainResult => explain(address, { sysroot: tree.sys, ...opts });
 
-describe.skipIf(!have)('the lab configuration (../shared/qmail/lab)', () => {
+describe.skipIf(!have)('the lab configuration (test/lab)', () => {
   beforeAll(() => {
     ({ tree, entries } = buildLabTree());
   });

@@ -1,9 +1,9 @@
-// The lab corpus in ../shared/qmail/lab: real qmail logs with ground truth verified from the
-// mailboxes, never from the logs.
+// The lab corpus shipped in test/lab (real qmail logs with ground truth verified from the
+// mailboxes, never from the logs) and the public excerpts in test/public; see test/lab/PROVENANCE.md.
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expandInputs } from '../../src/ingest/inputs.js';
 import { ingestToStore, type IngestOptions, type IngestResult } from '../../src/ingest/to-store.js';
@@ -13,9 +13,19 @@ import { openDb, type Db } from '../../src/store/db.js';
 import { packageRoot } from '../../src/util/paths.js';
 
 export const REPO = packageRoot();
-export const SHARED = resolve(REPO, '../shared');
-export const LAB = join(SHARED, 'qmail', 'lab');
-export const PUBLIC = join(SHARED, 'qmail', 'public');
+export const LAB = join(REPO, 'test', 'lab');
+export const PUBLIC = join(REPO, 'test', 'public');
+
+/** A lab file as text (`rel` under LAB); `.gz` files are gunzipped. */
+export function labText(rel: string): string {
+  const buf = readFileSync(join(LAB, rel));
+  return (rel.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8');
+}
+
+/** A public excerpt as text (`name` under PUBLIC). */
+export function publicText(name: string): string {
+  return readFileSync(join(PUBLIC, name), 'utf8');
+}
 
 export function haveLab(): boolean {
   return existsSync(LAB);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFrame, splitGlued, type FrameContext } from '../../parsers/frame.js';
 import { decodeTai64n, encodeTai64n, isoFromMicros, UTC_ZONE } from '../../parsers/timestamp.js';
 import { yearGuesser, zoneResolver } from '../../src/ingest/zone.js';
-import { LAB, PUBLIC } from '../helpers/lab.js';
+import { LAB, PUBLIC, labText } from '../helpers/lab.js';
 
 const ctx: FrameContext = { zone: UTC_ZONE, yearFor: () => 2026 };
 
@@ -43,8 +43,8 @@ describe('framings', () => {
   });
 
   it('the three rsyslog formats of d1 give the same host, tag, stamp and text on every line', () => {
-    const read = (f: string) => readFileSync(join(LAB, 'd1-syslog-restart/logs', f), 'utf8').split('\n').filter(Boolean);
-    const [a, b, c] = [read('maillog'), read('maillog.rfc3339'), read('maillog.rfc5424')];
+    const read = (f: string) => labText(`d1-syslog-restart/logs/${f}`).split('\n').filter(Boolean);
+    const [a, b, c] = [read('maillog.gz'), read('maillog.rfc3339.gz'), read('maillog.rfc5424.gz')];
     expect(a.length).toBe(3158);
     for (let i = 0; i < a.length; i++) {
       const fa = parseFrame(a[i]!, ctx), fb = parseFrame(b[i]!, ctx), fc = parseFrame(c[i]!, ctx);

@@ -227,7 +227,7 @@ describe('identity', () => {
   }, 60_000);
 
   it('second-resolution stamps: ids qmail reuses within one second stay separate messages (d1 without splogger stamps)', async () => {
-    const maillog = join(LAB, 'd1-syslog-restart', 'logs', 'maillog');
+    const maillog = join(LAB, 'd1-syslog-restart', 'logs', 'maillog.gz');
     const dir = tmp();
     const plain = join(dir, 'maillog');
     writeFileSync(plain, linesOf(maillog).map((l) => l.replace(/^(\S+ +\S+ \S+ \S+ \S+: )\d{9,11}\.\d+ /, '$1')).join('\n') + '\n');
@@ -310,10 +310,11 @@ describe('links and writers', () => {
     for (let i = 0; i < 200 && linked === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(db)) continue;
-      let d;
-      try { d = openDb(db, { readonly: true, mustExist: true }); } catch { continue; } // still being created (migrations)
-      try { linked = d.prepare("SELECT count(*) FROM session_links WHERE link = 'exact'").pluck().get() as number; } catch { /* not yet */ }
-      d.close();
+      try { // the store may still be being created
+        const d = openDb(db, { readonly: true, mustExist: true });
+        linked = d.prepare("SELECT count(*) FROM session_links WHERE link = 'exact'").pluck().get() as number;
+        d.close();
+      } catch { /* not yet */ }
     }
     c.stdin.end();
     await new Promise((r) => c.on('close', r));

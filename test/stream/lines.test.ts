@@ -101,8 +101,8 @@ describe('lines logged twice', () => {
       db.close();
       return { r, n };
     };
-    const one = await count([`${logs}/maillog`]);
-    const both = await count([`${logs}/maillog`, `${logs}/smtpd`, `${logs}/smtpdr`]);
+    const one = await count([`${logs}/maillog.gz`]);
+    const both = await count([`${logs}/maillog.gz`, `${logs}/smtpd`, `${logs}/smtpdr`]);
     expect(both.n).toEqual(one.n);
     expect(both.r.links).toEqual(one.r.links);
     expect(both.r.duplicates).toBeGreaterThanOrEqual(1650); // of the 1,659 smtpd lines logged twice

@@ -23,7 +23,7 @@ export interface Scenario {
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'b1: send, smtpd, smtpdr', runs: [[join(LAB, 'b1-scenarios', 'logs')]] },
-  { name: 'd1: syslog copies and multilog dirs', runs: [[join(LAB, 'd1-syslog-restart', 'logs', 'maillog'),
+  { name: 'd1: syslog copies and multilog dirs', runs: [[join(LAB, 'd1-syslog-restart', 'logs', 'maillog.gz'),
     join(LAB, 'd1-syslog-restart', 'logs', 'smtpd'), join(LAB, 'd1-syslog-restart', 'logs', 'smtpdr')]] },
   { name: 'volume send: current first, then the rotated files', runs: [[join(LAB, 'volume', 'logs', 'send', 'current.gz')],
     [join(LAB, 'volume', 'logs', 'send')]] },

@@ -27,14 +27,16 @@ export function stepEvidence(ctx: WalkContext, addresses: readonly string[]): Ev
       }
     }
   }
-  for (const s of sessions) if (s.reply && /^[45]/.test(s.reply)) notes.add('warn', `session ${s.id} from ${s.client} at ${s.start}: ${s.reply}`);
+  // Times are left to the printer (the data has them): text here reads the same in any zone.
+  for (const s of sessions) if (s.reply && /^([45]\d\d|refused)/.test(s.reply)) notes.add('warn', `session ${s.id} from ${s.client}: RCPT → ${s.reply}`);
   const latest = deliveries[0];
   let mark: Mark = 'skip';
   let summary = `the log has no deliveries to ${searched.join(' or ')}`;
   if (latest) {
     const o = latest.outcome.toLowerCase();
-    mark = /^(success|delivered)/.test(o) ? 'ok' : /^(failure|bounce)/.test(o) ? 'fail' : /^defer/.test(o) ? 'warn' : 'ok';
-    summary = `${deliveries.length} recent deliveries; the latest (${latest.queued ?? 'time unknown'}) to ${latest.to}: ${latest.outcome}${latest.reason ? ` — ${latest.reason}` : ''}`;
+    mark = /^(success|delivered)/.test(o) ? 'ok' : /^(fail|bounce)/.test(o) ? 'fail' : /^(defer|pending)/.test(o) ? 'warn' : 'ok';
+    const n = deliveries.length === 1 ? '1 recent message' : `${deliveries.length} recent messages`;
+    summary = `${n}; the latest to ${latest.to}: ${latest.outcome}${latest.reason ? ` — ${latest.reason.replace(/\n+/g, ' / ')}` : ''}`;
   }
   return { n: 6, kind: 'evidence', title, mark, summary, decidedBy: null, findings: notes.list, data: { searched, deliveries, sessions } };
 }

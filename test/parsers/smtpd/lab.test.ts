@@ -1,18 +1,14 @@
 // Every line of the lab's smtpd and smtpdr logs must parse to an event: multilog copies (TAI64N
 // label stripped) and the syslog copies in d1's maillog (prefix and splogger stamp stripped, CR as '?').
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSmtpdText } from '../../../parsers/smtpd.js';
 import type { SmtpdEvent, SmtpdEventKind } from '../../../parsers/smtpd-events.js';
+import { LAB, labText } from '../../helpers/lab.js';
 
-const LAB = new URL('../../../../shared/qmail/lab/', import.meta.url);
-
-function labFile(rel: string): string {
-  const buf = readFileSync(new URL(rel, LAB));
-  return (rel.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8');
-}
+const labFile = labText;
 
 /** Lines of a multilog file with the 25-character `@tai64n` label and its space removed. */
 function multilogTexts(rel: string): string[] {
@@ -46,7 +42,7 @@ function census(texts: readonly string[]): { unknown: string[]; kinds: Map<Smtpd
 }
 
 function multilogDir(dir: string): string[] {
-  const names = readdirSync(new URL(dir, LAB)).filter((n) => n.startsWith('@') || n.startsWith('current')).sort();
+  const names = readdirSync(join(LAB, dir)).filter((n) => n.startsWith('@') || n.startsWith('current')).sort();
   return names.flatMap((n) => multilogTexts(`${dir}/${n}`));
 }
 
@@ -75,7 +71,7 @@ describe('lab smtpd logs parse completely', () => {
   });
 
   it('d1 maillog smtpd/smtpdr syslog copies (216 + 1,443 lines), 0 undefined', () => {
-    const texts = syslogTexts('d1-syslog-restart/logs/maillog');
+    const texts = syslogTexts('d1-syslog-restart/logs/maillog.gz');
     expect(texts).toHaveLength(216 + 1443);
     const c = census(texts);
     expect(c.unknown).toEqual([]);
@@ -104,7 +100,7 @@ describe('lab smtpd logs parse completely', () => {
   });
 
   it('the syslog copy and the multilog copy of d1 smtpdr give the same events, CR form aside', () => {
-    const fromSyslog = syslogTexts('d1-syslog-restart/logs/maillog').filter((t) => !t.startsWith('tcpserver: status'));
+    const fromSyslog = syslogTexts('d1-syslog-restart/logs/maillog.gz').filter((t) => !t.startsWith('tcpserver: status'));
     const fromMultilog = multilogDir('d1-syslog-restart/logs/smtpdr').concat(multilogDir('d1-syslog-restart/logs/smtpd'))
       .filter((t) => !t.startsWith('tcpserver: status'));
     const kindsOf = (ts: string[]) => census(ts).kinds;

@@ -1,13 +1,11 @@
-// Add-on lines. Real samples come from ../shared/qmail/public (PROVENANCE.md); the others are
+// Add-on lines. Real samples come from test/public (PROVENANCE.md); the others are
 // written from the add-ons' format strings (see parsers/smtpd-patches.ts).
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSmtpdPatch } from '../../../parsers/smtpd-patches.js';
 import { parseSmtpdText } from '../../../parsers/smtpd.js';
+import { publicText } from '../../helpers/lab.js';
 
-const PUBLIC = new URL('../../../../shared/qmail/public/', import.meta.url);
-const publicText = (name: string): string => readFileSync(new URL(name, PUBLIC), 'utf8');
 
 /** The blog's syslog lines: `Mmm dd HH:MM:SS host qmail: UNIX.USEC TEXT`, with the blog's artefacts
  *  (a wrapped CHKUSER line, trailing blanks, a glued second line) undone the way a reader would. */
