@@ -12,7 +12,7 @@ import { expandInputs, fingerprintOf } from '../../src/ingest/inputs.js';
 import { ingestToStore } from '../../src/ingest/to-store.js';
 import { openDb } from '../../src/store/db.js';
 import { BIN, qtrace } from '../helpers/cli.js';
-import { haveLab, LAB } from '../helpers/lab.js';
+import { haveLab, LAB, labText } from '../helpers/lab.js';
 import { storeView, viewDiff } from '../helpers/store-view.js';
 
 const B1 = join(LAB, 'b1-scenarios', 'logs');
@@ -203,7 +203,7 @@ describe.skipIf(!haveLab())('qtrace follow', () => {
   }, 60_000);
 
   it('a plain syslog file renamed by logrotate is finished, then the new one is followed: equal to a one-shot ingest', async () => {
-    const maillog = readFileSync(join(LAB, 'd1-syslog-restart', 'logs', 'maillog'), 'utf8').split('\n').filter((l) => l !== '');
+    const maillog = labText('d1-syslog-restart/logs/maillog.gz').split('\n').filter((l) => l !== '');
     const root = tmp();
     const file = join(root, 'maillog');
     put(file, maillog.slice(0, 1000));
