@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
+import { followCommand } from './follow-command.js';
 import { ingestCommand } from './ingest-command.js';
 import { liveCommand, ShowHelp } from './live-command.js';
 import { messagesCommand } from './messages-command.js';
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<void> {
       .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n   or: tail -F /var/log/qmail/current | $0 [options]')
       .command(liveCommand)
       .command(ingestCommand)
+      .command(followCommand)
       .command(showCommand)
       .command(messagesCommand)
       .command(sessionsCommand)

@@ -367,6 +367,20 @@ export class SessionCorrelator {
     else s.seam.complete = false;
   }
 
+  /** Takes a session out (open or closing), for another run's state to continue it. */
+  handOver(host: string, stream: string, pid: number): HandedSession | undefined {
+    const key = keyOf(host, stream, pid);
+    const c = this.#closing.get(key);
+    if (c !== undefined) {
+      this.#closing.delete(key);
+      return { s: structuredClone(c.s), closing: { key: c.key, deadline: c.deadline }, now: this.#settle(structuredClone(c.s)) };
+    }
+    const s = this.#open.get(key);
+    if (s === undefined) return undefined;
+    this.#open.delete(key);
+    return { s: structuredClone(s), closing: null, now: this.#settle(structuredClone(s)) };
+  }
+
   /** Older history's sessions still open at its seam: the ones a later part may continue. */
   openAtSeam(): Array<{ host: string; stream: string; pid: number; lastSeen: number }> {
     const out: Array<{ host: string; stream: string; pid: number; lastSeen: number }> = [];
@@ -559,12 +573,13 @@ export class SessionCorrelator {
   /**
    * The sessions in progress as they stand, without closing them: a live commit stores them so
    * queries and links see a connection while it lasts (the final version replaces them by key).
-   * Open ones only once tcpserver's start was seen: before that their start may still move.
+   * Open ones only once tcpserver's start was seen (before that their start may still move),
+   * unless `all`: at the end of a run every session is stored as it stands.
    */
-  peek(): Session[] {
+  peek(all = false): Session[] {
     const out: Session[] = [];
     for (const c of this.#closing.values()) out.push(this.#settle(structuredClone(c.s)));
-    for (const s of this.#open.values()) if (s.startSeen) out.push(this.#settle(structuredClone(s)));
+    for (const s of this.#open.values()) if (all || s.startSeen) out.push(this.#settle(structuredClone(s)));
     return out;
   }
 
@@ -1077,3 +1092,36 @@ export function prependToSnapshot(snap: unknown, a: Session, laterStart: number)
   s.addons = [...a.addons, ...s.addons];
   return true;
 }
+
+/** A session's place in a snapshot: still open, or in its grace period after `end`. */
+interface SnapshotLists { open?: MSession[]; closing?: Closing[] }
+
+/** True when a snapshot holds this session (open or closing): the run it belongs to continues it. */
+export function inSnapshot(snap: unknown, host: string, stream: string, pid: number, start: number): boolean {
+  const o = snap as SnapshotLists | null | undefined;
+  const is = (s: MSession): boolean => s.host === host && s.stream === stream && s.pid === pid && s.start === start;
+  return (o?.open ?? []).some(is) || (o?.closing ?? []).some((c) => is(c.s));
+}
+
+/**
+ * Older history's session, continued by replaying its later part, replaces that later part in
+ * the present's snapshot (which goes on with it: the later lines were its, the rest of the log is
+ * the present's). Returns false when the snapshot does not hold the later part.
+ */
+export function takeOver(snap: unknown, laterStart: number, handed: HandedSession): boolean {
+  const o = snap as SnapshotLists | null | undefined;
+  if (o === null || o === undefined) return false;
+  const s = handed.s as MSession;
+  const is = (x: MSession): boolean => x.host === s.host && x.stream === s.stream && x.pid === s.pid && x.start === laterStart;
+  const open = (o.open ?? []).filter((x) => !is(x));
+  const closing = (o.closing ?? []).filter((c) => !is(c.s));
+  if (open.length === (o.open ?? []).length && closing.length === (o.closing ?? []).length) return false;
+  if (handed.closing === null) open.push(s);
+  else closing.push({ key: handed.closing.key, deadline: handed.closing.deadline, s });
+  o.open = open;
+  o.closing = closing;
+  return true;
+}
+
+/** A session taken out of a correlator, as plain data, with how it stands now. */
+export interface HandedSession { readonly s: unknown; readonly closing: { key: string; deadline: number } | null; readonly now: Session }

@@ -5,7 +5,7 @@
 // fingerprint, the byte offset after the last line it took.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { parseFrame, type FrameContext, type Framing } from '../../parsers/frame.js';
@@ -34,16 +34,16 @@ export interface InputFile {
   readonly error?: string | undefined;     // it could not be read: named, counted and skipped
 }
 
-const RX_ROTATED = /^@[0-9a-f]{24}\.[su](\.gz)?$/;
+export const RX_ROTATED = /^@[0-9a-f]{24}\.[su](\.gz)?$/;
 const RX_CURRENT = /^current(\.gz)?$/;
 
-function head(path: string): Buffer {
-  const fd = openSync(path, 'r');
+function head(path: string, open?: number): Buffer {
+  const fd = open ?? openSync(path, 'r');
   try {
     const buf = Buffer.alloc(4096);
     return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
   } finally {
-    closeSync(fd);
+    if (open === undefined) closeSync(fd);
   }
 }
 
@@ -75,13 +75,14 @@ function firstLine(raw: Buffer, gz: boolean, mtime: Date): FirstLine {
   return { framing: f.framing, host: syslog ? f.host : undefined, us: f.stamp?.us, fingerprint: fingerprintOf(bytes) };
 }
 
-function fileInput(path: string, stream: string): InputFile {
-  const st = statSync(path);
+/** A file as it is now (through `fd` when given: the file that descriptor holds, whatever its path is since). */
+export function fileInput(path: string, stream: string, fd?: number): InputFile {
+  const st = fd === undefined ? statSync(path) : fstatSync(fd);
   if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) return streamInput(path, stream);
   const gz = path.endsWith('.gz');
   let bytes: Buffer;
   try {
-    bytes = head(path);
+    bytes = head(path, fd);
   } catch (e) {
     return { ...streamInput(path, stream), kind: gz ? 'gz' : 'file', gz, error: (e as NodeJS.ErrnoException).code ?? 'error' };
   }
@@ -98,7 +99,7 @@ function streamInput(path: string, stream: string): InputFile {
 }
 
 /** The log stream a lone file belongs to: its multilog dir for current/@…s, else its own name. */
-function streamOf(path: string): string {
+export function streamOf(path: string): string {
   const name = basename(path);
   if (RX_CURRENT.test(name) || RX_ROTATED.test(name)) return basename(dirname(path));
   return name.replace(/\.gz$/, '').replace(/(\.\d+|-\d{8})$/, '');

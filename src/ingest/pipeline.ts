@@ -3,6 +3,7 @@
 // order is the order, and a line is new exactly when it lies past the file's stored offset. The
 // pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
 
+import type { Readable } from 'node:stream';
 import type { SendEvent } from '../../parsers/events.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
@@ -72,6 +73,23 @@ export interface FilePosition {
 
 export interface ReaderState { readonly doubles: DoublesJSON }
 
+/**
+ * A file of a followed log (`qtrace follow`): `from` is where to begin when the store knows
+ * nothing of it (a first start from the end, or --since); `open` gives its bytes from an offset
+ * on, open-ended, for a file that is still being written (it ends when the file is done).
+ */
+export interface FollowedFile {
+  readonly file: InputFile;
+  readonly from?: { readonly offset: number; readonly lines: number } | undefined;
+  readonly open?: ((offset: number) => Readable) | undefined;
+}
+
+/**
+ * One time-ordered stream of files: a fixed list, or (follow) an open-ended sequence where
+ * `null` means nothing yet (an idle tick: the merge and the commits go on without it).
+ */
+export type Group = readonly InputFile[] | AsyncIterable<InputFile | FollowedFile | null>;
+
 export interface CommitBatch {
   readonly output: Output;
   readonly notices: readonly Notice[];      // the reader's own findings (lines without time, …)
@@ -137,6 +155,10 @@ export class Pipeline<E> {
   #unknowns: UnknownLine[] = [];
   #notices: Notice[] = [];
   readonly #moved = new Set<FilePosition>();
+  // files read in this run, by fingerprint: one met again (follow lists its dir again after a
+  // rotation or SIGHUP; a path named twice) continues where this run read it to (its lines may
+  // still be on their way to #take), under the same position, not where the store has it
+  readonly #read = new Map<string, { pos: FilePosition; offset: number; lines: number }>();
   readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
 
   #key(source: string, host: string): string {
@@ -154,7 +176,7 @@ export class Pipeline<E> {
   }
 
   /** Reads every group (a group is read in order; groups are merged by time) into the sink. */
-  async run(groups: readonly (readonly InputFile[])[], sink: IngestSink): Promise<IngestStats> {
+  async run(groups: readonly Group[], sink: IngestSink): Promise<IngestStats> {
     const sources = groups.map((g) => this.#readGroup(g, sink));
     const commitLines = this.#opts.commitLines ?? 50_000;
     const commitMs = this.#opts.commitMs ?? 1000;
@@ -165,7 +187,8 @@ export class Pipeline<E> {
       for (let i = 0; i < batch.length; i++) this.#take(batch[i]!, sink);
       since += batch.length;
       // an empty batch is a quiet stream: what it gave is committed now, not at the next line
-      if (since >= commitLines || (since > 0 && (batch.length === 0 || Date.now() - last >= commitMs))) {
+      // (positions that moved without a line, a followed file's start, are committed then too)
+      if (since >= commitLines || ((since > 0 || this.#moved.size > 0) && (batch.length === 0 || Date.now() - last >= commitMs))) {
         await sink.commit(this.#commitBatch(false));
         since = 0;
         last = Date.now();
@@ -241,23 +264,54 @@ export class Pipeline<E> {
     }
   }
 
-  /** Where a file starts: its stored position, or the beginning. */
-  #start(file: InputFile, fingerprint: string, sink: IngestSink): { pos: FilePosition; how: FileHow } {
+  /** Where a file starts: where this run read it to, or where the store has it, else `from` (follow), else the beginning. */
+  #start(file: InputFile, fingerprint: string, sink: IngestSink, live = false,
+    from?: FollowedFile['from']): { pos: FilePosition; how: FileHow; offset: number; lines: number } {
+    const again = this.#read.get(fingerprint);
+    if (again !== undefined) {
+      const { pos, offset, lines } = again;
+      if (pos.complete || (!live && file.kind === 'file' && file.size === offset)) return { pos, how: 'skipped', offset, lines };
+      if (file.kind !== 'file' || file.size >= offset) return { pos, how: 'continuing', offset, lines };
+      // shorter than this run read it to: truncated (or replaced) meanwhile, read from its start
+      const fresh: FilePosition = { ...pos, path: file.path, dev: file.dev, ino: file.ino, size: file.size, offset: 0, lines: 0, complete: false };
+      return { pos: fresh, how: 'replaced', offset: 0, lines: 0 };
+    }
+    const s = this.#startAt(file, fingerprint, sink, live, again === undefined ? from : undefined);
+    return { ...s, offset: s.pos.offset, lines: s.pos.lines };
+  }
+
+  #startAt(file: InputFile, fingerprint: string, sink: IngestSink, live: boolean,
+    from: FollowedFile['from']): { pos: FilePosition; how: FileHow } {
     const stored = sink.position(fingerprint);
     const fresh = (): FilePosition => ({ fingerprint, path: file.path, stream: file.stream, dev: file.dev, ino: file.ino, offset: 0, lines: 0, lastUs: null,
       size: file.kind === 'stream' ? null : file.size, complete: false, segment: this.#opts.segment ?? 0 });
-    if (stored === undefined) return { pos: fresh(), how: 'reading' };
+    if (stored === undefined) {
+      if (from === undefined || from.offset === 0) return { pos: fresh(), how: 'reading' };
+      // the lines before `from` are passed over on purpose: recorded now, so a later start continues here
+      const pos = { ...fresh(), offset: from.offset, lines: from.lines };
+      this.#moved.add(pos);
+      return { pos, how: 'continuing' };
+    }
     const pos: FilePosition = { ...stored, path: file.path, stream: file.stream, dev: file.dev, ino: file.ino,
       size: file.kind === 'stream' ? null : file.size };
-    if (stored.complete || (file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };
+    // a file still being written is not done when it is read to its end: it is followed from there
+    if (stored.complete || (!live && file.kind === 'file' && file.size === stored.offset)) return { pos, how: 'skipped' };
     // a plain file shorter than what was read of it was replaced (or truncated): start over
     if (file.kind === 'file' && file.size < stored.offset) return { pos: fresh(), how: 'replaced' };
     return { pos, how: stored.offset === 0 ? 'reading' : 'continuing' };
   }
 
-  async *#readGroup(files: readonly InputFile[], sink: IngestSink): AsyncGenerator<Item[]> {
+  /** A group's files as they come: a list, or a followed log's open-ended sequence. */
+  async *#files(group: Group): AsyncGenerator<FollowedFile | null> {
+    for await (const f of group) yield f === null || 'file' in f ? f : { file: f };
+  }
+
+  async *#readGroup(group: Group, sink: IngestSink): AsyncGenerator<Item[]> {
     let lastAt: number | null = null;
-    for (const file of files) {
+    for await (const followed of this.#files(group)) {
+      if (followed === null) { yield []; continue; } // a followed log with nothing new: an idle tick
+      const { file, from, open } = followed;
+      const live = open !== undefined;
       lastAt = null;
       const label = file.path === '-' ? file.stream : file.path;
       if (file.error !== undefined) {
@@ -266,31 +320,37 @@ export class Pipeline<E> {
         continue;
       }
       let pos: FilePosition | undefined;
+      let startOffset = 0;
+      let startLines = 0;
       let skipTo = 0; // streams and .gz are read from their start; lines up to here were taken before
       if (file.kind !== 'stream') {
         if (file.fingerprint === undefined) { // no complete first line yet
           if (file.size > 0) { this.#counts.partial++; sink.onFile?.(file, 'incomplete'); }
           continue;
         }
-        const s = this.#start(file, file.fingerprint, sink);
+        const s = this.#start(file, file.fingerprint, sink, live, from);
         pos = s.pos;
+        startOffset = s.offset;
+        startLines = s.lines;
         sink.onFile?.(file, s.how);
         if (s.how === 'skipped') { this.stats.skippedFiles++; continue; }
         if (s.how === 'continuing') this.stats.resumedFiles++;
         if (s.how === 'replaced') this.stats.replacedFiles++;
-        if (file.kind === 'gz') skipTo = pos.offset;
+        if (file.kind === 'gz') skipTo = startOffset;
       }
       this.stats.files++;
       const src: { file: InputFile; pos: FilePosition | undefined; label: string } = { file, pos, label };
       const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
-      let lineNo = pos?.lines ?? 0;
+      let lineNo = startLines;
       let untimed = 0;
       const none = file.mtime.getTime() * 1000; // the time of lines before any line that has one
       // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
       const held = new Map<string, Item>();
-      const base = file.kind === 'file' ? pos!.offset : 0;
-      const bytes = openBytes(file, base);
-      const idleMs = file.kind === 'stream' ? this.#opts.idleMs ?? this.#opts.commitMs ?? 1000 : undefined;
+      const base = file.kind === 'file' ? startOffset : 0;
+      let readTo = startOffset; // the end of the last line handed on
+      let readLines = startLines;
+      const bytes = live ? open(base) : openBytes(file, base);
+      const idleMs = file.kind === 'stream' || live ? this.#opts.idleMs ?? this.#opts.commitMs ?? 1000 : undefined;
       try {
         for await (const b of lineBatches(bytes, { label: file.path === '-' ? 'standard input' : file.path, base,
           final: file.final, idleMs, counts: this.#counts })) {
@@ -303,9 +363,9 @@ export class Pipeline<E> {
             const fp = fingerprintOf(Buffer.concat([toBytes(lines[0]!), NEWLINE]))!;
             const s = this.#start(file, fp, sink);
             src.pos = s.pos;
-            skipTo = s.how === 'skipped' || s.how === 'continuing' ? s.pos.offset : 0;
+            skipTo = s.how === 'skipped' || s.how === 'continuing' ? s.offset : 0;
             if (s.how === 'continuing') this.stats.resumedFiles++;
-            lineNo = skipTo > 0 ? s.pos.lines : 0;
+            lineNo = skipTo > 0 ? s.lines : 0;
             s.pos.complete = false;
           }
           if (skipTo > 0) {
@@ -362,13 +422,19 @@ export class Pipeline<E> {
             }
           }
           // an empty batch from the reader is an idle tick: pass it on so commits and stops happen
+          if (out.length > 0) { readTo = out[out.length - 1]!.end; readLines = out[out.length - 1]!.lineNo; }
           if (out.length > 0 || lines.length === 0) yield out;
         }
-        if (held.size > 0) yield [...held.values()];
+        if (held.size > 0) {
+          const rest = [...held.values()];
+          readTo = rest[rest.length - 1]!.end; readLines = rest[rest.length - 1]!.lineNo;
+          yield rest;
+        }
         if (src.pos !== undefined && file.final && file.kind !== 'stream') {
           src.pos.complete = true;
           this.#moved.add(src.pos);
         }
+        if (src.pos !== undefined && file.kind !== 'stream') this.#read.set(src.pos.fingerprint, { pos: src.pos, offset: readTo, lines: readLines });
       } catch (e) {
         if (!(e instanceof QtraceError)) throw e;
         // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read

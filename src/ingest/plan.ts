@@ -6,6 +6,7 @@
 import type { CorrelatorSnapshot } from '../correlate/correlator.js';
 import type { StoreWriter } from '../store/writer.js';
 import type { InputFile } from './inputs.js';
+import type { Group } from './pipeline.js';
 
 /** Tolerance before a new file counts as older than the store (copies differ by milliseconds). */
 const SEAM_SLACK_US = 1_000_000;
@@ -26,28 +27,30 @@ function frontier(w: StoreWriter): Map<string, number> {
   return out;
 }
 
-export interface Plan { readonly segment: number; readonly groups: InputFile[][] }
+export interface Plan { readonly segment: number; readonly groups: Group[] }
 
 /**
  * Which inputs continue the present, and which are older history: a file never read whose first
  * stamp lies before the store's frontier for its host (and the rest of its group, until a file
  * the store knows), or a file whose stored position says it feeds an unfinished segment.
  */
-export function plan(w: StoreWriter, groups: readonly (readonly InputFile[])[], host: string): Plan[] {
+export function plan(w: StoreWriter, groups: readonly Group[], host: string): Plan[] {
   const front = frontier(w);
   const open = w.getState<number[]>('segments') ?? [];
-  const bySegment = new Map<number, InputFile[][]>();
-  const add = (seg: number, g: InputFile[]): void => {
-    if (g.length === 0) return;
+  const bySegment = new Map<number, Group[]>();
+  const add = (seg: number, g: Group): void => {
+    if (Array.isArray(g) && g.length === 0) return;
     let l = bySegment.get(seg);
     if (l === undefined) bySegment.set(seg, (l = []));
     l.push(g);
   };
   const fresh = Math.max(0, ...open) + 1;
   for (const g of groups) {
+    // a followed log (open-ended) continues the present: what it reads comes after the store
+    if (!Array.isArray(g)) { add(0, g); continue; }
     let seg = -1;
     let cur: InputFile[] = [];
-    for (const f of g) {
+    for (const f of g as readonly InputFile[]) {
       const stored = f.fingerprint === undefined ? undefined : w.position(f.fingerprint);
       let s: number;
       if (stored !== undefined) s = open.includes(stored.segment) ? stored.segment : 0;

@@ -3,7 +3,7 @@
 // segment is part of the present, as if its lines had been read first.
 
 import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
-import { joinSessions, prependToSnapshot, type Session, type SessionCorrelator } from '../correlate/sessions.js';
+import { inSnapshot, joinSessions, prependToSnapshot, takeOver, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
 import type { Db } from '../store/db.js';
 import { afterSeam, closeSegment, dropJoined, dropOrphan, dropSession, laterSession } from '../store/stitch.js';
@@ -21,27 +21,31 @@ export interface StitchCounts {
 /** How long after a seam a running delivery's result may still come (qmail-remote's timeouts are minutes). */
 const RESULT_HORIZON_US = 24 * 3600 * 1_000_000;
 
-/** A session open in the present's snapshot (still running there). */
-function openInPresent(present: unknown, s: Session): boolean {
-  const open = (present as { open?: Array<{ host: string; stream: string; pid: number; start: number }> } | undefined)?.open ?? [];
-  return open.some((o) => o.host === s.host && o.stream === s.stream && o.pid === s.pid && o.start === s.start);
-}
-
 /**
  * Before a segment's sessions are closed: each one still open whose later part (begun without
  * its start, after the seam) kept its events gets them again, in order, so the dialogue reads as
- * in one pass. Returns the keys of the later parts, whose rows go in the same commit.
+ * in one pass. When the present still holds the later part in its state (the connection is in
+ * progress there), the continued session replaces it there and the present goes on with it.
+ * Returns the later parts' keys (their rows go in the same commit), the sessions handed to the
+ * present as they stand now (to store), and the present's state when it changed.
  */
-export function replaySeams(db: Db, w: StoreWriter, sessions: SessionCorrelator): string[] {
+export function replaySeams(db: Db, w: StoreWriter, sessions: SessionCorrelator):
+  { drop: string[]; handed: Session[]; present: unknown } {
   const present = w.getState<unknown>('sessions');
-  const out: string[] = [];
+  const drop: string[] = [];
+  const handed: Session[] = [];
   for (const o of sessions.openAtSeam()) {
     const later = laterSession(db, { host: o.host, stream: o.stream, pid: o.pid } as Session, o.lastSeen);
-    if (later === undefined || later.session.seam?.complete !== true || openInPresent(present, later.session)) continue;
+    if (later === undefined || later.session.seam?.complete !== true) continue;
     for (const [time, ev] of later.session.seam.events) sessions.push(time, o.host, o.stream, ev);
-    out.push(later.key);
+    drop.push(later.key);
+    const l = later.session;
+    if (inSnapshot(present, l.host, l.stream, l.pid, l.start)) {
+      const h = sessions.handOver(o.host, o.stream, o.pid);
+      if (h !== undefined && takeOver(present, l.start, h)) handed.push(h.now);
+    }
   }
-  return out;
+  return { drop, handed, present: handed.length > 0 ? present : undefined };
 }
 
 export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {

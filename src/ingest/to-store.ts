@@ -23,7 +23,7 @@ import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
 import { plan, stateName, type Plan } from './plan.js';
-import { emptyStats, Pipeline, type CommitBatch, type FileHow, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
+import { emptyStats, Pipeline, type CommitBatch, type FileHow, type Group, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
 
 export interface IngestOptions {
@@ -32,6 +32,7 @@ export interface IngestOptions {
   readonly format?: Framing | undefined;
   readonly commitLines?: number;
   readonly commitMs?: number;
+  readonly idleMs?: number;                  // a live input quiet this long commits what it gave
   readonly log?: Log | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly wait?: boolean | undefined;       // a second writer waits for the first
@@ -66,7 +67,7 @@ function restoreSessions(snap: unknown): SessionCorrelator {
 }
 
 
-export async function ingestToStore(db: Db, groups: readonly (readonly InputFile[])[], opts: IngestOptions): Promise<IngestResult> {
+export async function ingestToStore(db: Db, groups: readonly Group[], opts: IngestOptions): Promise<IngestResult> {
   const release = await lockStore(db.name, opts.wait === true ? { wait: true } : {});
   try {
     const w0 = new StoreWriter(db);
@@ -81,7 +82,7 @@ export async function ingestToStore(db: Db, groups: readonly (readonly InputFile
     let segments = 0;
     // A first load from files: build the secondary indexes once at the end (a pipe may be live,
     // and then queries need them all along).
-    const bulk = !groups.some((g) => g.some((f) => f.kind === 'stream')) && db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined;
+    const bulk = groups.every((g) => Array.isArray(g) && !(g as readonly InputFile[]).some((f) => f.kind === 'stream')) && db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined;
     if (bulk) deferIndexes(db);
     for (const pass of passes) {
       if (opts.signal?.aborted === true) break;
@@ -127,6 +128,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
     side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
+    ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
   }, correlator, w.getState<ReaderState>(stateName('reader', seg)));
   const written = new Set<string>();
   const log = opts.log;
@@ -159,21 +161,22 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       }
       // The end of an older segment: its open sessions first take the events of their later part.
       const seamEnd = b.final && seg !== 0 && opts.signal?.aborted !== true;
-      const replayed = seamEnd ? replaySeams(db, w, sessions) : [];
-      stitched.sessions += replayed.length;
-      // At the end, sessions that saw their `end` are final; those still open are stored as
-      // such and the snapshot carries them on to the next run.
-      const closed = b.final ? [...sessions.drain(), ...sessions.flushClosing()] : sessions.drain();
+      const replayed = seamEnd ? replaySeams(db, w, sessions) : { drop: [], handed: [], present: undefined };
+      stitched.sessions += replayed.drop.length;
+      // Sessions in progress (open, or in their grace period after `end`) are stored as they
+      // stand and stay in the state: the end of a run is not the end of the log, and the next run
+      // continues them (recordio's `[EOF]` after tcpserver's end still joins its session). Only
+      // an older segment ends for good: what it holds is final.
+      const closed = sessions.drain();
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), b.correlator],
-        [stateName('reader', seg), b.reader],
-        [stateName('sessions', seg), structuredClone(sessions.snapshot())]]; // a copy: flushOpen() below closes the live ones
-      // after the snapshot: at the end the open ones are closed; before it they are stored as
-      // they stand (a live pipe shows and links a connection while it lasts)
-      const all = b.final ? [...closed, ...sessions.flushOpen()] : [...closed, ...sessions.peek()];
+        [stateName('reader', seg), b.reader], [stateName('sessions', seg), structuredClone(sessions.snapshot())]];
+      const all = [...(b.final && seg !== 0 ? [...closed, ...sessions.flushClosing(), ...sessions.flushOpen()]
+        : [...closed, ...sessions.peek(b.final)]), ...replayed.handed];
       for (const x of all) written.add(sessionKey(x));
       let made: SessionLink[] = [];
       w.transaction(() => {
-        for (const key of replayed) dropSession(db, key, undefined);
+        for (const key of replayed.drop) dropSession(db, key, undefined);
+        if (replayed.present !== undefined) w.putState('sessions', replayed.present);
         applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
         made = linkWindow(db, w, all, b.output.timelines);
         if (seamEnd) {

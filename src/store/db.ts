@@ -128,3 +128,8 @@ function migrate(db: Db, readonly: boolean): void {
 export function knownHosts(db: Db): string[] {
   return db.prepare('SELECT host FROM messages UNION SELECT host FROM sessions LIMIT 2').pluck().all() as string[];
 }
+
+/** The paths of every file the store holds a position for (where each was last read). */
+export function knownPaths(db: Db): string[] {
+  return db.prepare('SELECT path FROM positions').pluck().all() as string[];
+}

@@ -6,9 +6,10 @@ import pretty from 'pino-pretty';
 
 export type Log = Logger;
 
-export function makeLog(verbose: boolean): Log {
-  if (!verbose) return pino({ enabled: false });
-  return pino({ level: 'debug', base: null }, pretty({
+/** verbose: everything down to debug; 'warn': only warnings and errors (follow's findings); false: nothing. */
+export function makeLog(verbose: boolean | 'warn'): Log {
+  if (verbose === false) return pino({ enabled: false });
+  return pino({ level: verbose === 'warn' ? 'warn' : 'debug', base: null }, pretty({
     destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:HH:MM:ss.l',
   }));
 }

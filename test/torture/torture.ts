@@ -1,6 +1,7 @@
 // Kills and signals at random moments of `qtrace ingest` over the lab logs, then the store must
-// equal a clean run's, as a user sees it. `npm run torture [-- --trials N --seed S]`; the test
-// suite runs a few trials of it (test/store/torture.test.ts).
+// equal a clean run's, as a user sees it; then the same for `qtrace follow` under a live writer
+// (follow-torture.ts). `npm run torture [-- --trials N --follow M --seed S --only ingest|follow]`;
+// the test suite runs a few trials of each (test/store/torture.test.ts, test/follow/torture.test.ts).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { expandInputs } from '../../src/ingest/inputs.js';
 import { ingestToStore } from '../../src/ingest/to-store.js';
 import { openDb } from '../../src/store/db.js';
 import { BIN } from '../helpers/cli.js';
+import { FOLLOW_SCENARIOS, followTrial } from './follow-torture.js';
 import { LAB } from '../helpers/lab.js';
 import { storeView, viewDiff, type StoreView } from '../helpers/store-view.js';
 
@@ -134,12 +136,22 @@ async function main(): Promise<void> {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? Number(args[i + 1]) : dflt;
   };
-  const trials = opt('trials', 200);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const trials = only === 'follow' ? 0 : opt('trials', 200);
+  const follows = only === 'ingest' ? 0 : opt('follow', 40);
   const seed = opt('seed', Date.now() % 1_000_000);
   const parallel = opt('parallel', 2);
   const random = rng(seed);
   const t0 = Date.now();
-  process.stdout.write(`qtrace torture: ${trials} trials, seed ${seed}\n`);
+  process.stdout.write(`qtrace torture: ${trials} ingest trials, ${follows} follow trials, seed ${seed}\n`);
+  let bad = 0;
+  if (trials > 0) bad += await ingestTrials(trials, parallel, random);
+  if (follows > 0) bad += await followTrials(follows, parallel, random);
+  process.stdout.write(`${trials + follows - bad} passed, ${bad} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  process.exitCode = bad === 0 ? 0 : 1;
+}
+
+async function ingestTrials(trials: number, parallel: number, random: () => number): Promise<number> {
   for (const s of SCENARIOS) await cleanView(s);
   const totals: Record<string, { trials: number; kills: Record<Sig, number>; runs: number; bad: number }> = {};
   let next = 0;
@@ -158,11 +170,46 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   for (const [name, t] of Object.entries(totals)) {
-    process.stdout.write(`  ${name}: ${t.trials} trials, ${t.runs} ingest runs, killed ${t.kills.SIGKILL}× SIGKILL, ` +
+    process.stdout.write(`  ingest ${name}: ${t.trials} trials, ${t.runs} ingest runs, killed ${t.kills.SIGKILL}× SIGKILL, ` +
       `${t.kills.SIGINT}× SIGINT, ${t.kills.SIGTERM}× SIGTERM; ${t.trials - t.bad} equal to a clean run, ${t.bad} not\n`);
   }
-  process.stdout.write(`${trials - bad} passed, ${bad} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-  process.exitCode = bad === 0 ? 0 : 1;
+  return bad;
+}
+
+async function followTrials(trials: number, parallel: number, random: () => number): Promise<number> {
+  const totals: Record<string, { trials: number; starts: number; kills: Record<Sig, number>; rotations: number; down: number; lines: number; bad: number }> = {};
+  const latency: number[] = [];
+  const stops: number[] = [];
+  let next = 0;
+  let bad = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const n = next++;
+      if (n >= trials) return;
+      const s = FOLLOW_SCENARIOS[n % FOLLOW_SCENARIOS.length]!;
+      const r = await followTrial(s, random);
+      const t = (totals[s.name] ??= { trials: 0, starts: 0, kills: { SIGKILL: 0, SIGINT: 0, SIGTERM: 0 }, rotations: 0, down: 0, lines: 0, bad: 0 });
+      t.trials++; t.starts += r.starts; t.rotations += r.rotations; t.down += r.rotationsWhileDown; t.lines += r.lines;
+      for (const k of SIGNALS) t.kills[k] += r.kills[k];
+      latency.push(...r.latencyMs);
+      stops.push(...r.stopMs);
+      if (!r.equal) { t.bad++; bad++; process.stdout.write(`  follow trial ${n}: ${r.diff}\n`); }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  for (const [name, t] of Object.entries(totals)) {
+    process.stdout.write(`  follow ${name}: ${t.trials} trials, ${t.starts} starts, killed ${t.kills.SIGKILL}× SIGKILL, ` +
+      `${t.kills.SIGINT}× SIGINT, ${t.kills.SIGTERM}× SIGTERM; ${t.rotations} rotations (${t.down} while down), ${t.lines} lines; ` +
+      `${t.trials - t.bad} equal to a one-shot ingest, ${t.bad} not\n`);
+  }
+  const q = (xs: number[], p: number): string => (xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN).toFixed(0);
+  latency.sort((a, b) => a - b);
+  stops.sort((a, b) => a - b);
+  process.stdout.write(`  follow: a line appended to a quiet, caught-up log is committed in median ${q(latency, 0.5)} ms, ` +
+    `p95 ${q(latency, 0.95)} ms, max ${q(latency, 1)} ms (${latency.length} samples, half of them right after a rotation)\n`);
+  process.stdout.write(`  follow: SIGTERM/SIGINT to exit 0 (last commit included): median ${q(stops, 0.5)} ms, ` +
+    `p95 ${q(stops, 0.95)} ms, max ${q(stops, 1)} ms (${stops.length} stops; node itself takes part of it)\n`);
+  return bad;
 }
 
 if (process.argv[1] !== undefined && /torture\.js$/.test(process.argv[1])) void main();
