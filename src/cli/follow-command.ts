@@ -13,6 +13,7 @@ import { knownHosts, knownPaths, openDb, resolveDbPath } from '../store/db.js';
 import { makeLog } from '../util/log.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { liveOutputOptions, openLiveOutput, type LiveOutput, type Print } from './live-output.js';
+import { stopOnSignals } from './stop.js';
 import { parseUserTime } from './time.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
@@ -51,17 +52,13 @@ export const followCommand: CommandModule<object, Args> = {
       : a['from-start'] === true ? { kind: 'start' } : { kind: 'end' };
     const dbPath = resolveDbPath(a.db);
     const db = openDb(dbPath);
-    const stop = new AbortController();
-    let stoppedBy: string | undefined;
-    const onStop = (sig: NodeJS.Signals): void => { stoppedBy = sig; stop.abort(); };
+    const stop = stopOnSignals();
     const log = makeLog(a.verbose ? true : 'warn');
     const known = new Set(knownPaths(db));
     const knows = (t: FollowTarget): boolean =>
       t.kind === 'file' ? known.has(t.path) : [...known].some((p) => dirname(p) === t.path);
     const follower = new Follower({ from, knows, pollMs: FOLLOW_POLL_MS, signal: stop.signal, log });
     const onHup = (): void => { log.info('SIGHUP: listing the logs again'); follower.reopen(); };
-    process.once('SIGINT', onStop);
-    process.once('SIGTERM', onStop);
     process.on('SIGHUP', onHup);
     let output: LiveOutput | undefined;
     try {
@@ -74,10 +71,9 @@ export const followCommand: CommandModule<object, Args> = {
       });
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       if (!(await output.quiet())) process.stderr.write(`qtrace: follow read ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
-        `${r.unknown} unknown lines in ${secs.toFixed(1)} s${stoppedBy === undefined ? '' : `, stopped by ${stoppedBy} (the next start continues there)`} → ${dbPath}\n`);
+        `${r.unknown} unknown lines in ${secs.toFixed(1)} s${stop.by() === undefined ? '' : `, stopped by ${stop.by()} (the next start continues there)`} → ${dbPath}\n`);
     } finally {
-      process.off('SIGINT', onStop);
-      process.off('SIGTERM', onStop);
+      stop.release();
       process.off('SIGHUP', onHup);
       await output?.close();
       db.close();

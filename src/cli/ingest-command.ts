@@ -5,6 +5,7 @@ import { ingestToStore, type IngestResult } from '../ingest/to-store.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
+import { stopOnSignals } from './stop.js';
 import { progressObserver } from '../live/progress.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
@@ -29,12 +30,7 @@ export const ingestCommand: CommandModule<object, Args> = {
     const groups = expandInputs(a.inputs, a.name);
     const dbPath = resolveDbPath(a.db);
     const db = openDb(dbPath);
-    // Ctrl-C or a TERM (end of a live `tail -F | qtrace ingest`): commit what was read, then stop.
-    const stop = new AbortController();
-    let stoppedBy: string | undefined;
-    const onSignal = (sig: NodeJS.Signals): void => { stoppedBy = sig; stop.abort(); };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stop = stopOnSignals();
     try {
       const implied = a.host === undefined ? impliedHost(groups, knownHosts(db)) : undefined;
       // a terminal on stderr (never a pipe), and no --verbose lines to mix with
@@ -53,14 +49,13 @@ export const ingestCommand: CommandModule<object, Args> = {
           `(${r.lines} lines, none understood; kept as unknown lines in ${dbPath})\n`);
         process.exitCode = 2;
       } else {
-        process.stderr.write(`qtrace: ${summary(r, implied, stoppedBy)} in ${secs.toFixed(2)} s → ${dbPath}\n`);
+        process.stderr.write(`qtrace: ${summary(r, implied, stop.by())} in ${secs.toFixed(2)} s → ${dbPath}\n`);
         if (r.failedFiles.length > 0) process.exitCode = 2;
       }
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.release();
       db.close();
-      if (stoppedBy !== undefined) process.stdin.destroy(); // nothing more will be read
+      if (stop.by() !== undefined) process.stdin.destroy(); // nothing more will be read
     }
   },
 };

@@ -8,6 +8,7 @@ import { expandInputs, impliedHost } from '../ingest/inputs.js';
 import { ingestToStore } from '../ingest/to-store.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
+import { stopOnSignals } from './stop.js';
 import { liveOutputOptions, openLiveOutput, type LiveOutput, type Print } from './live-output.js';
 
 /** How soon a line that came is committed and shown, when no further line comes. */
@@ -45,11 +46,7 @@ async function runLive(a: Args): Promise<void> {
   const groups = expandInputs(['-'], a.name);
   const dbPath = resolveDbPath(a.db);
   const db = openDb(dbPath);
-  const stop = new AbortController();
-  let stoppedBy: string | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => { stoppedBy = sig; stop.abort(); };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = stopOnSignals();
   let output: LiveOutput | undefined;
   try {
     output = await openLiveOutput(groups.flat(), a, () => stop.abort());
@@ -61,11 +58,10 @@ async function runLive(a: Args): Promise<void> {
     if (!(await output.quiet())) {
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       process.stderr.write(`qtrace: ${r.lines} lines, ${r.messagesTouched} messages (${r.openMessages} still queued), ` +
-        `${r.unknown} unknown lines${stoppedBy === undefined ? '' : `, stopped by ${stoppedBy}`} in ${secs.toFixed(2)} s → ${dbPath}\n`);
+        `${r.unknown} unknown lines${stop.by() === undefined ? '' : `, stopped by ${stop.by()}`} in ${secs.toFixed(2)} s → ${dbPath}\n`);
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
     await output?.close();
     db.close();
     if (stop.signal.aborted) process.stdin.destroy(); // nothing more will be read
