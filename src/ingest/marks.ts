@@ -16,7 +16,29 @@ export type DoublesJSON = Record<string, Array<[string, number, string?]>>;
 const TAIL = 64;
 
 interface Seen { us: number; group: string }          // group: the framing of the input that gave it
-interface Recent { newest: number; texts: Map<string, Seen>; tail: Array<[string, number, string]>; earlier: Map<string, Seen[]> }
+/** The last TAIL lines of a stream, in fixed slots (no allocation per line: this is the hot path). */
+class Tail {
+  readonly #text: string[] = new Array<string>(TAIL);
+  readonly #us = new Float64Array(TAIL);
+  readonly #group: string[] = new Array<string>(TAIL);
+  #n = 0; // lines ever put
+
+  put(text: string, us: number, group: string): void {
+    const i = this.#n++ % TAIL;
+    this.#text[i] = text; this.#us[i] = us; this.#group[i] = group;
+  }
+
+  toJSON(): Array<[string, number, string]> {
+    const out: Array<[string, number, string]> = [];
+    for (let k = Math.max(0, this.#n - TAIL); k < this.#n; k++) {
+      const i = k % TAIL;
+      out.push([this.#text[i]!, this.#us[i]!, this.#group[i]!]);
+    }
+    return out;
+  }
+}
+
+interface Recent { newest: number; texts: Map<string, Seen>; tail: Tail; earlier: Map<string, Seen[]> }
 
 
 export class Doubles {
@@ -26,10 +48,10 @@ export class Doubles {
     for (const [k, list] of Object.entries(saved ?? {})) {
       if (!Array.isArray(list)) continue;
       const earlier = new Map<string, Seen[]>();
-      const tail: Array<[string, number, string]> = [];
+      const tail = new Tail();
       for (const [text, us, group] of list.slice(-TAIL)) {
         const seen = { us, group: group ?? '' };
-        tail.push([text, us, seen.group]);
+        tail.put(text, us, seen.group);
         const l = earlier.get(text);
         if (l === undefined) earlier.set(text, [seen]); else l.push(seen);
       }
@@ -45,7 +67,7 @@ export class Doubles {
   seen(stream: string, us: number, text: string, group: string, isStream: boolean): boolean {
     let r = this.#streams.get(stream);
     if (r === undefined) {
-      r = { newest: us, texts: new Map(), tail: [], earlier: new Map() };
+      r = { newest: us, texts: new Map(), tail: new Tail(), earlier: new Map() };
       this.#streams.set(stream, r);
     } else {
       if (r.earlier.size > 0) {
@@ -59,8 +81,7 @@ export class Doubles {
       if (us > r.newest) r.newest = us;
     }
     r.texts.set(text, { us, group });
-    r.tail.push([text, us, group]);
-    if (r.tail.length > 2 * TAIL) r.tail = r.tail.slice(-TAIL);
+    r.tail.put(text, us, group);
     const floor = r.newest - JITTER_US;
     for (const [k, v] of r.texts) {
       if (v.us >= floor) break;
@@ -71,7 +92,7 @@ export class Doubles {
 
   toJSON(): DoublesJSON {
     const out: DoublesJSON = {};
-    for (const [k, r] of this.#streams) out[k] = r.tail.slice(-TAIL);
+    for (const [k, r] of this.#streams) out[k] = r.tail.toJSON();
     return out;
   }
 }

@@ -151,24 +151,25 @@ async function main(): Promise<void> {
   process.exitCode = bad === 0 ? 0 : 1;
 }
 
+/** Runs job(0 … n−1), `parallel` at a time. */
+async function pool(n: number, parallel: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => { for (let i = next++; i < n; i = next++) await job(i); };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
 async function ingestTrials(trials: number, parallel: number, random: () => number): Promise<number> {
   for (const s of SCENARIOS) await cleanView(s);
   const totals: Record<string, { trials: number; kills: Record<Sig, number>; runs: number; bad: number }> = {};
-  let next = 0;
   let bad = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const n = next++;
-      if (n >= trials) return;
+  await pool(trials, parallel, async (n) => {
       const s = SCENARIOS[n % SCENARIOS.length]!;
       const r = await trial(s, random);
       const t = (totals[s.name] ??= { trials: 0, kills: { SIGKILL: 0, SIGINT: 0, SIGTERM: 0 }, runs: 0, bad: 0 });
       t.trials++; t.runs += r.runs;
       for (const k of SIGNALS) t.kills[k] += r.kills[k];
       if (!r.equal) { t.bad++; bad++; process.stdout.write(`  trial ${n}: ${r.diff}\n`); }
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  });
   for (const [name, t] of Object.entries(totals)) {
     process.stdout.write(`  ingest ${name}: ${t.trials} trials, ${t.runs} ingest runs, killed ${t.kills.SIGKILL}× SIGKILL, ` +
       `${t.kills.SIGINT}× SIGINT, ${t.kills.SIGTERM}× SIGTERM; ${t.trials - t.bad} equal to a clean run, ${t.bad} not\n`);
@@ -180,12 +181,8 @@ async function followTrials(trials: number, parallel: number, random: () => numb
   const totals: Record<string, { trials: number; starts: number; kills: Record<Sig, number>; rotations: number; down: number; lines: number; bad: number }> = {};
   const latency: number[] = [];
   const stops: number[] = [];
-  let next = 0;
   let bad = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const n = next++;
-      if (n >= trials) return;
+  await pool(trials, parallel, async (n) => {
       const s = FOLLOW_SCENARIOS[n % FOLLOW_SCENARIOS.length]!;
       const r = await followTrial(s, random);
       const t = (totals[s.name] ??= { trials: 0, starts: 0, kills: { SIGKILL: 0, SIGINT: 0, SIGTERM: 0 }, rotations: 0, down: 0, lines: 0, bad: 0 });
@@ -194,9 +191,7 @@ async function followTrials(trials: number, parallel: number, random: () => numb
       latency.push(...r.latencyMs);
       stops.push(...r.stopMs);
       if (!r.equal) { t.bad++; bad++; process.stdout.write(`  follow trial ${n}: ${r.diff}\n`); }
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  });
   for (const [name, t] of Object.entries(totals)) {
     process.stdout.write(`  follow ${name}: ${t.trials} trials, ${t.starts} starts, killed ${t.kills.SIGKILL}× SIGKILL, ` +
       `${t.kills.SIGINT}× SIGINT, ${t.kills.SIGTERM}× SIGTERM; ${t.rotations} rotations (${t.down} while down), ${t.lines} lines; ` +
