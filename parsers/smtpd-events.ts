@@ -22,6 +22,8 @@ export interface TcpRemote {
 /** Which bytes ended a complete recordio line before its trailing space. */
 export type RecordioCr = '' | '\r' | '?';   // '?' = the CR as splogger/syslog wrote it
 
+import type { Format } from './format.js';
+
 export type SmtpdEvent =
   // tcpserver (ucspi-tcp 0.88, ucspi-tcp6)
   | { readonly kind: 'tcp_status'; readonly busy: number; readonly limit: number }
@@ -82,40 +84,10 @@ export type SmtpdAddonEvent = Extract<SmtpdEvent, {
     | 'smtpd_title' | 'smtpd_logit';
 }>;
 
-/** Named capture groups of a successful match. */
-export type Captures = { readonly [name: string]: string | undefined };
+export type { Captures } from './format.js';
+export { matchFormats, toInt } from './format.js';
 
-/**
- * One line shape, declared as data (lnav style): a name, an anchored pattern with named captures,
- * the event it builds and real sample lines. `build` may still return undefined when a capture is
- * out of range (e.g. a port above 65535), so a pattern match alone never decides the event.
- */
-export interface SmtpdFormat {
-  readonly name: string;
+/** An smtpd-side line shape (parsers/format.ts), with the kind of event it builds. */
+export interface SmtpdFormat extends Format<SmtpdEvent> {
   readonly kind: SmtpdEventKind;
-  readonly pattern: RegExp;
-  readonly build: (g: Captures) => SmtpdEvent | undefined;
-  readonly samples: readonly string[];
-  /** real = every sample is copied from test/lab or test/public; source = the
-   *  samples were written from the C source's format string (no real log line was available). */
-  readonly provenance: 'real' | 'source';
-}
-
-/** Run formats in order; the first whose pattern matches and whose build accepts wins. */
-export function matchFormats(formats: readonly SmtpdFormat[], text: string): SmtpdEvent | undefined {
-  for (const f of formats) {
-    const m = f.pattern.exec(text);
-    if (m !== null) {
-      const ev = f.build(m.groups ?? {});
-      if (ev !== undefined) return ev;
-    }
-  }
-  return undefined;
-}
-
-/** Decimal digits to a safe integer, or undefined (too long / not digits). */
-export function toInt(s: string | undefined): number | undefined {
-  if (s === undefined || s.length === 0 || s.length > 15) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
