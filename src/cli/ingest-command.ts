@@ -43,7 +43,7 @@ export const ingestCommand: CommandModule<object, Args> = {
       });
       progress?.done();
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
-      if (r.lines > 0 && r.sendEvents + r.sideEvents === 0 && r.unknown === r.lines && r.failedFiles.length === 0) {
+      if (r.lines > 0 && r.events === 0 && r.unknown === r.lines && r.failedFiles.length === 0) {
         // /etc/passwd and friends: kept as unknown lines, but worth an error cron will see
         process.stderr.write(`qtrace: ${a.inputs.join(' ') || 'standard input'}: this does not look like a qmail log ` +
           `(${r.lines} lines, none understood; kept as unknown lines in ${dbPath})\n`);

@@ -1,54 +1,39 @@
-// bytes → lines → frames → events → correlators, for any number of inputs merged in time order.
+// bytes → lines → frames → events → stages, for any number of inputs merged in time order.
 // Progress is a byte offset per file (by fingerprint), never a timestamp: within a file, file
 // order is the order, and a line is new exactly when it lies past the file's stored offset. The
 // pipeline hands what changed to a sink at each commit point; it never touches SQLite itself.
 
 import type { Readable } from 'node:stream';
-import type { SendEvent } from '../../parsers/events.js';
-import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
-import { splitGlued, type Frame, type FrameContext, type Framing } from '../../parsers/frame.js';
-import { frameLine, parseText, type TextParser } from '../../parsers/line.js';
-import { queueOf } from '../../parsers/qmail-send.js';
+import type { FrameContext, Framing } from '../../parsers/frame.js';
 import type { ZoneResolver } from '../../parsers/timestamp.js';
-import { Correlator, type CorrelatorSnapshot, type Notice, type Output } from '../correlate/correlator.js';
+import type { Notice } from '../correlate/correlator.js';
 import { toBytes } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { fingerprintOf, type InputFile } from './inputs.js';
 import { lineBatches, openBytes, type ReadCounts } from './lines.js';
 import { Doubles, type DoublesJSON } from './marks.js';
 import { mergeByTime } from './merge.js';
+import { Framer, unglue, type Item as FramedItem } from './framing.js';
+import type { Foreign, Stage } from './stages.js';
 import { yearGuesser } from './zone.js';
 
 const NEWLINE = Buffer.of(10);
 const RX_UNPRINTABLE = /[^\x20-\x7e]/;
 const RX_UNPRINTABLE_ALL = /[^\x20-\x7e]/g;
 
-/** splogger cuts a line after this many characters of text and sends the rest as `STAMP+rest`. */
-const SPLOGGER_CUT = 799;
 /** What an unknown line keeps of itself (its full length is counted). */
 export const UNKNOWN_KEEP = 4096;
-/** Stamps outside this range are damage, not time (year 300 000 overflows every date library). */
-const MIN_US = Date.UTC(1990, 0, 1) * 1000;
-const MAX_US = Date.UTC(9999, 11, 31) * 1000;
-/** Lines of one file may step back this much (merged writers) without counting as the fold's second pass. */
-const FOLD_SLACK_US = 60 * 1_000_000;
-
 /** A line no parser knew, kept raw (its first UNKNOWN_KEEP characters) with where it came from. */
 export interface UnknownLine {
   readonly source: string; readonly lineNo: number; readonly at: number | null; readonly raw: string; readonly length: number;
 }
 
-/** A second program's events (the smtpd side) plugged into the same pass. */
-export interface SidePlugin<E> {
-  readonly parse: TextParser<E>;
-  push(at: number, host: string, stream: string, ev: E): void;
-}
-
-export interface PipelineOptions<E> {
+export interface PipelineOptions {
   readonly host: string;                 // for lines that do not name one (multilog)
   readonly zone: ZoneResolver;
   readonly format?: Framing | undefined; // undefined: detect per line
-  readonly side?: SidePlugin<E> | undefined;
+  readonly stages: readonly Stage[];      // the programs, tried in order on each line's text
+  readonly foreign?: Foreign | undefined; // lines of other programs (not qmail): counted apart
   readonly segment?: number;             // the segment these inputs feed (0: the present)
   readonly commitLines?: number;         // commit after this many lines…
   readonly commitMs?: number;            // …or this much wall time, whichever first
@@ -91,10 +76,8 @@ export interface FollowedFile {
 export type Group = readonly InputFile[] | AsyncIterable<InputFile | FollowedFile | null>;
 
 export interface CommitBatch {
-  readonly output: Output;
   readonly notices: readonly Notice[];      // the reader's own findings (lines without time, …)
   readonly unknowns: readonly UnknownLine[];
-  readonly correlator: CorrelatorSnapshot;
   readonly reader: ReaderState;
   readonly positions: readonly FilePosition[]; // those that moved since the last commit
   readonly final: boolean;
@@ -106,17 +89,17 @@ export interface IngestSink {
   /** What the store holds for this fingerprint. */
   position(fingerprint: string): FilePosition | undefined;
   onFile?(f: InputFile, how: FileHow, detail?: string): void;
-  /** Every parsed event, as it goes to its correlator (the live view taps here). */
+  /** A commit point: the sink drains its stages' correlators and stores what they decided. */
   commit(b: CommitBatch): void | Promise<void>;
-  /** Each parsed event, as it is handed to its correlator (live view, metrics). */
-  onEvent?(at: number, host: string, source: 'send' | 'smtpd', ev: SendEvent | SmtpdEvent, raw: string): void;
+  /** Each parsed event, once its stage took it (live view, metrics); `source` is the stage's name. */
+  onEvent?(at: number, host: string, source: string, ev: unknown, raw: string): void;
 }
 
 export interface IngestStats {
   lines: number;
-  sendEvents: number;
-  sideEvents: number;
-  unknown: number;
+  events: number;         // lines a stage took
+  foreign: number;        // lines of programs outside qmail's family that share its logs
+  unknown: number;        // lines no stage understood (kept in unknown_lines)
   duplicates: number;     // lines of a stream logged twice, taken from its other copy
   joined: number;         // splogger continuations joined to their line
   files: number;          // files read (whole or from where they stood)
@@ -137,19 +120,17 @@ interface Source {
   readonly label: string;
 }
 
-interface Item {
-  raw: string; lineNo: number; end: number; src: Source; ctx: FrameContext; frame: Frame; at: number | null;
-}
+type Item = FramedItem<Source>;
 
 export function emptyStats(): IngestStats {
-  return { lines: 0, sendEvents: 0, sideEvents: 0, unknown: 0, duplicates: 0, joined: 0, files: 0, skippedFiles: 0,
+  return { lines: 0, events: 0, foreign: 0, unknown: 0, duplicates: 0, joined: 0, files: 0, skippedFiles: 0,
     resumedFiles: 0, replacedFiles: 0, failedFiles: [], alreadyRead: 0, cut: 0, cutBytes: 0, partial: 0, untimed: 0 };
 }
 
-export class Pipeline<E> {
-  readonly correlator: Correlator;
+export class Pipeline {
   readonly stats: IngestStats = emptyStats();
-  readonly #opts: PipelineOptions<E>;
+  readonly #opts: PipelineOptions;
+  readonly #stages: readonly Stage[];
   readonly #doubles: Doubles;
   readonly #counts: ReadCounts = { cut: 0, cutBytes: 0, partial: 0 };
   #unknowns: UnknownLine[] = [];
@@ -169,9 +150,9 @@ export class Pipeline<E> {
     return k;
   }
 
-  constructor(opts: PipelineOptions<E>, correlator: Correlator = new Correlator(), reader?: ReaderState) {
+  constructor(opts: PipelineOptions, reader?: ReaderState) {
     this.#opts = opts;
-    this.correlator = correlator;
+    this.#stages = opts.stages;
     this.#doubles = new Doubles(reader?.doubles);
   }
 
@@ -208,8 +189,7 @@ export class Pipeline<E> {
     this.#notices = [];
     const positions = [...this.#moved];
     this.#moved.clear();
-    return { output: this.correlator.drain(final), notices, unknowns, correlator: this.correlator.snapshot(),
-      reader: { doubles: this.#doubles.toJSON() }, positions, final };
+    return { notices, unknowns, reader: { doubles: this.#doubles.toJSON() }, positions, final };
   }
 
   /** One merged line: to its correlator (unless it is the second copy of a doubly logged stream). */
@@ -224,44 +204,44 @@ export class Pipeline<E> {
     const f = it.frame;
     const host = f.host ?? this.#opts.host;
     const text = f.text;
-    const p = parseText(text, this.#opts.side?.parse);
-    // One qmail-send per host; other programs are told apart by their log (syslog tag or dir).
+    const stages = this.#stages;
+    let stage: Stage | undefined;
+    let ev: unknown;
+    for (let i = 0; i < stages.length; i++) {
+      ev = stages[i]!.parse(text);
+      if (ev !== undefined) { stage = stages[i]; break; }
+    }
+    // other programs are told apart by their log (syslog tag or dir)
     const source = f.tag ?? it.src.file.stream;
-    const stream = p.send !== undefined ? this.#key('send', host) : this.#key(source, host);
+    const stream = stage?.onePerHost === true ? this.#key(stage.name, host) : this.#key(source, host);
     if (it.at !== null && f.stamp !== undefined) {
       // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
-      const same = p.send !== undefined || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
+      const same = stage?.onePerHost === true || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
       if (this.#doubles.seen(stream, it.at, same, f.framing, it.src.file.kind === 'stream')) {
         this.stats.duplicates++;
         return;
       }
     }
     const at = it.at ?? 0;
-    if (p.send !== undefined) {
-      this.stats.sendEvents++;
-      // indimail multi-queue: each queue is its own qmail-send, with its own ids
-      const q = queueOf(text);
-      const h = q === undefined ? host : `${host}/${q}`;
-      this.correlator.push(at, h, p.send as SendEvent);
-      sink.onEvent?.(at, h, 'send', p.send, it.raw);
-    } else if (p.other !== undefined) {
-      this.stats.sideEvents++;
-      this.#opts.side!.push(at, host, source, p.other);
-      sink.onEvent?.(at, host, 'smtpd', p.other as unknown as SmtpdEvent, it.raw);
-    } else {
-      // A framed line that no parser knows may be two lines glued by a lost newline.
-      const parts = f.framing === 'none' || it.raw.length < 40 ? undefined : splitGlued(it.raw);
-      if (parts !== undefined) {
-        for (const raw of parts) {
-          const frame = frameLine(raw, it.ctx);
-          this.#take({ ...it, raw, frame, at: saneUs(frame) ?? it.at }, sink);
-        }
-        return;
-      }
-      this.stats.unknown++;
-      const raw = it.raw.length > UNKNOWN_KEEP ? it.raw.slice(0, UNKNOWN_KEEP) : it.raw;
-      this.#unknowns.push({ source: it.src.label, lineNo: it.lineNo, at: it.at, raw, length: it.raw.length });
+    if (stage !== undefined) {
+      this.stats.events++;
+      const h = stage.hostOf === undefined ? host : stage.hostOf(host, text);
+      stage.push(at, h, source, ev);
+      sink.onEvent?.(at, h, stage.name, ev, it.raw);
+      return;
     }
+    const parts = unglue(it);
+    if (parts !== undefined) {
+      for (const part of parts) this.#take(part, sink);
+      return;
+    }
+    if (this.#opts.foreign?.(f.tag, text) !== undefined) {
+      this.stats.foreign++;
+      return;
+    }
+    this.stats.unknown++;
+    const raw = it.raw.length > UNKNOWN_KEEP ? it.raw.slice(0, UNKNOWN_KEEP) : it.raw;
+    this.#unknowns.push({ source: it.src.label, lineNo: it.lineNo, at: it.at, raw, length: it.raw.length });
   }
 
   /** Where a file starts: where this run read it to, or where the store has it, else `from` (follow), else the beginning. */
@@ -307,12 +287,10 @@ export class Pipeline<E> {
   }
 
   async *#readGroup(group: Group, sink: IngestSink): AsyncGenerator<Item[]> {
-    let lastAt: number | null = null;
     for await (const followed of this.#files(group)) {
       if (followed === null) { yield []; continue; } // a followed log with nothing new: an idle tick
       const { file, from, open } = followed;
       const live = open !== undefined;
-      lastAt = null;
       const label = file.path === '-' ? file.stream : file.path;
       if (file.error !== undefined) {
         this.stats.failedFiles.push(`${label}: ${file.error}`);
@@ -342,10 +320,7 @@ export class Pipeline<E> {
       const src: { file: InputFile; pos: FilePosition | undefined; label: string } = { file, pos, label };
       const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
       let lineNo = startLines;
-      let untimed = 0;
-      const none = file.mtime.getTime() * 1000; // the time of lines before any line that has one
-      // splogger: a line cut at SPLOGGER_CUT waits here for its `+` continuation (same host and tag)
-      const held = new Map<string, Item>();
+      const framer = new Framer(ctx, src, file.mtime.getTime() * 1000);
       const base = file.kind === 'file' ? startOffset : 0;
       let readTo = startOffset; // the end of the last line handed on
       let readLines = startLines;
@@ -371,62 +346,19 @@ export class Pipeline<E> {
           if (skipTo > 0) {
             while (i < lines.length && ends[i]! <= skipTo) { i++; this.stats.alreadyRead++; }
           }
+          const i0 = i;
           for (; i < lines.length; i++) {
-            const raw = lines[i]!;
-            const end = ends[i]!;
             lineNo++;
-            this.stats.lines++;
-            let frame = frameLine(raw, ctx);
-            if (frame.framing === 'none' && raw.length > 30) {
-              const parts = splitGlued(raw);
-              if (parts !== undefined) {
-                // Two lines glued by a lost newline: take both, in order.
-                const first = frameLine(parts[0], ctx);
-                const fAt = saneUs(first);
-                if (fAt !== undefined) lastAt = fAt;
-                out.push({ raw: parts[0], lineNo, end, src, ctx, frame: first, at: fAt ?? lastAt ?? none });
-                frame = frameLine(parts[1], ctx);
-              }
-            }
-            let at = saneUs(frame);
-            // In a DST fold a local wall time happens twice: the reading that keeps file order wins.
-            if (at !== undefined && frame.local) at = inOrder(at, lastAt, this.#opts.zone);
-            if (at !== undefined) lastAt = at;
-            else {
-              untimed++;
-              at = lastAt ?? none;
-            }
-            const hk = frame.tag === undefined ? '' : `${frame.host ?? ''}|${frame.tag}`;
-            if (frame.continued) {
-              const h = held.get(hk);
-              if (h !== undefined) {
-                held.delete(hk);
-                this.stats.joined++;
-                h.frame = { ...h.frame, text: h.frame.text + frame.text };
-                h.raw = h.raw + '\n' + raw;
-                h.end = end;
-                h.lineNo = lineNo;
-                out.push(h);
-                continue;
-              }
-            } else if (held.size > 0) {
-              // whatever waits is released before any later line: positions only move forward
-              for (const h of held.values()) out.push(h);
-              held.clear();
-            }
-            const item: Item = { raw, lineNo, end, src, ctx, frame, at: at ?? null };
-            if (frame.text.length === SPLOGGER_CUT && (frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal')) {
-              held.set(hk, item);
-            } else {
-              out.push(item);
-            }
+            framer.line(lines[i]!, lineNo, ends[i]!, out);
           }
+          this.stats.lines += lines.length - i0;
           // an empty batch from the reader is an idle tick: pass it on so commits and stops happen
           if (out.length > 0) { readTo = out[out.length - 1]!.end; readLines = out[out.length - 1]!.lineNo; }
           if (out.length > 0 || lines.length === 0) yield out;
         }
-        if (held.size > 0) {
-          const rest = [...held.values()];
+        if (framer.holding) {
+          const rest: Item[] = [];
+          framer.flush(rest);
           readTo = rest[rest.length - 1]!.end; readLines = rest[rest.length - 1]!.lineNo;
           yield rest;
         }
@@ -440,8 +372,12 @@ export class Pipeline<E> {
         // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read
         this.stats.failedFiles.push(`${label}: ${e.message.replace(/^cannot read [^:]*: /, '')}`);
         sink.onFile?.(file, 'failed', e.message);
-        if (held.size > 0) yield [...held.values()];
+        if (framer.holding) { const rest: Item[] = []; framer.flush(rest); yield rest; }
       }
+      this.stats.joined += framer.joined;
+      const untimed = framer.untimed;
+      const lastAt = framer.lastAt;
+      const none = file.mtime.getTime() * 1000;
       if (untimed > 0) {
         this.stats.untimed += untimed;
         this.#notices.push({ host: this.#opts.host, at: lastAt ?? none, level: 'qtrace',
@@ -449,19 +385,4 @@ export class Pipeline<E> {
       }
     }
   }
-}
-
-/** Of a local time's readings (two in a DST fold), the earliest not before the line before it. */
-function inOrder(at: number, prev: number | null, zone: ZoneResolver): number {
-  const other = zone.otherReading?.(at);
-  if (other === undefined) return at;
-  const floor = prev === null ? -Infinity : prev - FOLD_SLACK_US;
-  const ok = [at, other].filter((u) => u >= floor);
-  return ok.length === 0 ? at : Math.min(...ok);
-}
-
-/** A frame's time, unless it is missing or impossible (then the line takes the time before it). */
-function saneUs(f: Frame): number | undefined {
-  const us = f.stamp?.us;
-  return us === undefined || us < MIN_US || us > MAX_US ? undefined : us;
 }

@@ -4,11 +4,9 @@
 // History read out of order is planned in plan.ts and stitched in stitch-segment.ts.
 
 import type { Framing } from '../../parsers/frame.js';
-import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
-import { parseSmtpdText } from '../../parsers/smtpd.js';
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import { escapeTerminal } from '../text/escape.js';
-import { Correlator, type CorrelatorSnapshot } from '../correlate/correlator.js';
+import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/correlator.js';
 import type { SessionLink } from '../correlate/link-sessions.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import { applyBatch } from '../store/batch.js';
@@ -23,6 +21,7 @@ import { sessionKey, StoreWriter } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
 import { plan, stateName, type Plan } from './plan.js';
+import { foreign, stagesFor } from './programs.js';
 import { emptyStats, Pipeline, type CommitBatch, type FileHow, type Group, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
 
@@ -44,8 +43,11 @@ export interface IngestObserver {
   readonly onEvent?: IngestSink['onEvent'];
   onFile?(f: InputFile, skipped: boolean): void;
   /** `links`: the session links this commit made (exact and inferred), as the store now has them. */
-  onCommit?(b: CommitBatch, sessions: readonly Session[], stats: Readonly<IngestStats>, links: readonly SessionLink[]): void;
+  onCommit?(b: StoredCommit, sessions: readonly Session[], stats: Readonly<IngestStats>, links: readonly SessionLink[]): void;
 }
+
+/** A commit as stored: the reader's batch and what qmail-send's correlator drained into it. */
+export interface StoredCommit extends CommitBatch { readonly output: Output }
 
 export interface IngestResult extends IngestStats {
   readonly messagesTouched: number;
@@ -123,13 +125,13 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
   const open = loadOpenTimelines(db, seg);
   w.adopt(open);
   const correlator = Correlator.restore(w.getState<CorrelatorSnapshot>(stateName('correlator', seg)), open.map(([t]) => t));
-  const p = new Pipeline<SmtpdEvent>({
+  const p = new Pipeline({
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal, segment: seg,
-    side: { parse: parseSmtpdText, push: (at, host, stream, ev) => sessions.push(at, host, stream, ev) },
+    stages: stagesFor({ send: correlator, sessions }), foreign,
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
     ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
-  }, correlator, w.getState<ReaderState>(stateName('reader', seg)));
+  }, w.getState<ReaderState>(stateName('reader', seg)));
   const written = new Set<string>();
   const log = opts.log;
   const sink: IngestSink = {
@@ -143,7 +145,8 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       else log.info({ bytes: f.size, segment: seg }, `${how} ${name}`);
     },
     ...(opts.observer?.onEvent === undefined ? {} : { onEvent: opts.observer.onEvent }),
-    commit: (b) => {
+    commit: (batch) => {
+      const b: StoredCommit = { ...batch, output: correlator.drain(batch.final) };
       // qtrace's own findings and tcpserver's warnings go beside qmail-send's
       const readerNotices = [...b.notices, ...sessions.drainNotices()];
       for (const n of [...b.output.notices, ...readerNotices]) {
@@ -157,7 +160,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
           if (n.level === 'alert') log.error({ host: n.host, at }, `qmail-send alert: ${text}`);
           else log.warn({ host: n.host, at }, n.level === 'warning' ? `qmail-send warning: ${text}` : text);
         }
-        log.debug({ lines: p.stats.lines, open: p.correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
+        log.debug({ lines: p.stats.lines, open: correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
       }
       // The end of an older segment: its open sessions first take the events of their later part.
       const seamEnd = b.final && seg !== 0 && opts.signal?.aborted !== true;
@@ -168,7 +171,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       // continues them (recordio's `[EOF]` after tcpserver's end still joins its session). Only
       // an older segment ends for good: what it holds is final.
       const closed = sessions.drain();
-      const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), b.correlator],
+      const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), correlator.snapshot()],
         [stateName('reader', seg), b.reader], [stateName('sessions', seg), structuredClone(sessions.snapshot())]];
       const all = [...(b.final && seg !== 0 ? [...closed, ...sessions.flushClosing(), ...sessions.flushOpen()]
         : [...closed, ...sessions.peek(b.final)]), ...replayed.handed];
@@ -180,7 +183,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
         applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
         made = linkWindow(db, w, all, b.output.timelines);
         if (seamEnd) {
-          const s = stitchSegment(db, w, seg, p.correlator, all);
+          const s = stitchSegment(db, w, seg, correlator, all);
           for (const k of Object.keys(s) as Array<keyof StitchCounts>) stitched[k] += s[k];
         }
       });
@@ -188,5 +191,5 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
     },
   };
   const stats = await p.run(pass.groups, sink);
-  return { stats, touched: p.correlator.stats.messagesOpened, sessions: written.size };
+  return { stats, touched: correlator.stats.messagesOpened, sessions: written.size };
 }

@@ -20,8 +20,8 @@ export interface EventRecord {
   level: Level;
   time: string;                    // log time, ISO 8601 UTC with µs
   host: string;
-  source: 'send' | 'smtpd';
-  kind: SendEvent['kind'] | SmtpdEvent['kind'];
+  source: string;                 // the stage that took the line: 'send', 'smtpd', …
+  kind: string;                   // the event's kind (SendEvent['kind'], SmtpdEvent['kind'], …)
   id?: number | string;                    // qmail message id (the inode)
   key?: string;                    // the timeline's key (as `qtrace show` lists it), when known
   did?: number;
@@ -116,10 +116,10 @@ function clientOf(ip: string, host?: string, port?: number): Client {
 }
 
 /** The record of one event, before the commit tells which message a delivery belongs to. */
-export function eventRecord(at: number, host: string, source: 'send' | 'smtpd', ev: SendEvent | SmtpdEvent, raw: string): EventRecord {
-  const r: EventRecord = { type: 'event', level: LEVEL.info, time: iso(at), host, source, kind: ev.kind, line: raw };
+export function eventRecord(at: number, host: string, source: string, ev: unknown, raw: string): EventRecord {
+  const r: EventRecord = { type: 'event', level: LEVEL.info, time: iso(at), host, source, kind: (ev as { kind: string }).kind, line: raw };
   if (source === 'send') sendFields(r, ev as SendEvent);
-  else smtpdFields(r, ev as SmtpdEvent);
+  else if (source === 'smtpd') smtpdFields(r, ev as SmtpdEvent);
   return r;
 }
 

@@ -6,8 +6,8 @@
 import type { Link } from '../correlate/correlator.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { Session } from '../correlate/sessions.js';
-import type { CommitBatch, IngestStats } from '../ingest/pipeline.js';
-import type { IngestObserver } from '../ingest/to-store.js';
+import type { IngestStats } from '../ingest/pipeline.js';
+import type { IngestObserver, StoredCommit } from '../ingest/to-store.js';
 import { sessionKey } from '../store/writer.js';
 import { endedTimelines, eventRecord, messageRecord, noticeRecord, resolveRecords, type EventRecord, type LiveRecord, type SessionRecord } from './records.js';
 
@@ -69,7 +69,7 @@ export function liveObserver(o: LiveOptions): IngestObserver {
       pending.push(eventRecord(at, host, source, ev, raw));
       pendingAt.push(at);
     },
-    onCommit: (b: CommitBatch, sessions, stats, made) => {
+    onCommit: (b: StoredCommit, sessions, stats, made) => {
       // the session a link names, as it stood when the link was made (a message may outlive it in the queue)
       for (const l of made) {
         const key = `${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`;

@@ -1,0 +1,22 @@
+// What a program's lines become, as data: each stage is a parser (parsers/, pure) and the
+// correlator its events go to. The pipeline tries the stages in order on each line's text; the
+// first that knows the line takes it. Adding a program is a new entry in the list the ingest builds
+// (src/ingest/programs.ts), not an edit of the pipeline.
+
+/** A program's stage: its parser and where its events go. */
+export interface Stage<E = unknown> {
+  /** The events' source, as the live view and the metrics name it ('send', 'smtpd', …). */
+  readonly name: string;
+  readonly parse: (text: string) => E | undefined;
+  /**
+   * The program logs once per host whatever log carries it (qmail-send): its copies in two logs
+   * are one stream. Otherwise each log (syslog tag or multilog dir) is a stream of its own.
+   */
+  readonly onePerHost?: boolean;
+  /** The host its correlator keys the event under (indimail: one qmail-send per queue). */
+  hostOf?(host: string, text: string): string;
+  push(at: number, host: string, stream: string, ev: E): void;
+}
+
+/** Lines of programs that share a maillog but are not qmail's family (dovecot, spamd, clamd…). */
+export type Foreign = (tag: string | undefined, text: string) => string | undefined;
