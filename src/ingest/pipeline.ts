@@ -18,8 +18,6 @@ import type { Foreign, Stage } from './stages.js';
 import { yearGuesser } from './zone.js';
 
 const NEWLINE = Buffer.of(10);
-const RX_UNPRINTABLE = /[^\x20-\x7e]/;
-const RX_UNPRINTABLE_ALL = /[^\x20-\x7e]/g;
 
 /** What an unknown line keeps of itself (its full length is counted). */
 export const UNKNOWN_KEEP = 4096;
@@ -215,9 +213,7 @@ export class Pipeline {
     const source = f.tag ?? it.src.file.stream;
     const stream = stage?.onePerHost === true ? this.#key(stage.name, host) : this.#key(source, host);
     if (it.at !== null && f.stamp !== undefined) {
-      // splogger turns bytes outside 32..126 into '?': compare copies as splogger would print them
-      const same = stage?.onePerHost === true || !RX_UNPRINTABLE.test(text) ? text : text.replace(RX_UNPRINTABLE_ALL, '?');
-      if (this.#doubles.seen(stream, it.at, same, f.framing, it.src.file.kind === 'stream')) {
+      if (this.#doubles.seen(stream, it.at, text, f.framing, it.src.file.kind === 'stream', stage?.onePerHost === true)) {
         this.stats.duplicates++;
         return;
       }

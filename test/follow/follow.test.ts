@@ -4,7 +4,7 @@
 // with a one-shot `ingest` of the same files, as a user sees it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -249,7 +249,9 @@ describe('follow prints as the pipe mode does', () => {
     let out = '';
     c.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
     const lines = labLines('send');
-    await sleep(500); // started, at the end of an empty current
+    // started, at the end of an empty current (a first start begins at the end: so wait for it)
+    for (let i = 0; i < 200 && !existsSync(db); i++) await sleep(50);
+    await sleep(500);
     appendFileSync(join(dir, 'send', 'current'), lines.join('\n') + '\n');
     for (let i = 0; i < 300 && out.split('\n').filter((l) => l.includes('"type":"message"')).length < 70; i++) await sleep(50);
     const metrics = await new Promise<string>((resolve, reject) => {
