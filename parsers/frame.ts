@@ -1,7 +1,7 @@
 // Framing: one raw log line → stamp, host, tag and the program's own text.
 // Detected per line, because one syslog file mixes programs and a pipe may carry any framing.
 
-import { civilToStamp, decodeTai64n, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
+import { civilToStamp, decodeTai64nAt, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
 
 export type Framing = 'multilog' | 'tai64nlocal' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
 
@@ -78,7 +78,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
   // multilog: '@' + 24 hex + ' '
   if (c === 64 /* @ */ && (only === undefined || only === 'multilog')) {
     if (raw.length >= 25 && (raw.length === 25 || raw.charCodeAt(25) === 32)) {
-      const st = decodeTai64n(raw.slice(1, 25));
+      const st = decodeTai64nAt(raw, 1);
       if (st !== undefined) {
         return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, text: raw.slice(26), continued: false, local: false };
       }

@@ -4,6 +4,7 @@
 import type { SendEvent } from './events.js';
 import { msgId, type MsgId } from './ids.js';
 import { parseReport } from './report.js';
+import { fastSend } from './qmail-send-fast.js';
 
 export interface LineFormat<E> {
   readonly name: string;
@@ -135,6 +136,8 @@ const RX_QUEUE = / (queue\d+)$/;
 export function queueOf(text: string): string | undefined {
   const c = text.charCodeAt(text.length - 1);
   if (c < 48 || c > 57) return undefined;
+  const sp = text.lastIndexOf(' ');
+  if (sp < 0 || !text.startsWith('queue', sp + 1)) return undefined; // most lines end in an id, not a queue
   return RX_QUEUE.exec(text)?.[1];
 }
 
@@ -144,6 +147,19 @@ export function parseSendText(text: string): SendEvent | undefined {
   if (list === undefined) return undefined;
   // Writers that pad lines (seen in public syslog copies) would otherwise defeat the anchors.
   const t = text.charCodeAt(text.length - 1) === 32 ? text.trimEnd() : text;
+  const fast = fastSend(t);
+  if (fast !== undefined) return fast;
+  return bySend(list, t);
+}
+
+/** The formats' own answer: the definition fastSend is tested against. */
+export function parseSendTextByFormats(text: string): SendEvent | undefined {
+  const list = BY_FIRST.get(text.charCodeAt(0));
+  if (list === undefined) return undefined;
+  return bySend(list, text.charCodeAt(text.length - 1) === 32 ? text.trimEnd() : text);
+}
+
+function bySend(list: readonly LineFormat<SendEvent>[], t: string): SendEvent | undefined {
   for (let i = 0; i < list.length; i++) {
     const f = list[i]!;
     const m = f.pattern.exec(t);

@@ -16,14 +16,31 @@ export function decodeReportText(raw: string): string {
   return t.replaceAll('_', ' ').replaceAll('/', '\n');
 }
 
+/**
+ * Reports repeat (`did_1+0+0/`, a remote's same refusal): each is decoded once while it stays in
+ * this bounded memo. Reports are read-only, so sharing one is safe; the key is a flat copy, so it
+ * keeps no log line alive.
+ */
+const MEMO_MAX = 4096;
+const memo = new Map<string, Report>();
+
 export function parseReport(raw: string): Report {
+  const known = memo.get(raw);
+  if (known !== undefined) return known;
+  const r = decode(raw);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(JSON.parse(JSON.stringify(raw)) as string, r);
+  return r;
+}
+
+function decode(raw: string): Report {
   const r: { -readonly [K in keyof Report]: Report[K] } = { text: decodeReportText(raw) };
   const code = RX_CODE.exec(raw);
   if (code !== null) r.smtpCode = Number(code[1]);
   const dsn = RX_DSN.exec(raw);
   if (dsn !== null) r.dsn = dsn[1]!;
   const ip = RX_IP.exec(raw);
-  if (ip !== null) r.ip = ip[1]!;
+  if (ip !== null) r.ip = JSON.parse(JSON.stringify(ip[1]!)) as string; // flat: a capture would keep its line alive
   const did = RX_DID.exec(raw);
   if (did !== null) {
     r.did = { files: Number(did[1]), forwards: Number(did[2]), programs: Number(did[3]) };

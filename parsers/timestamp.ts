@@ -12,11 +12,27 @@ export interface Stamp {
 
 /** `@4000000063a1b2c3d4e5f607` → unix time. `hex` is the 24 hex digits after '@'. */
 export function decodeTai64n(hex: string): Stamp | undefined {
-  if (hex.length !== 24) return undefined;
-  const hi = parseInt(hex.slice(0, 8), 16);
-  const lo = parseInt(hex.slice(8, 16), 16);
-  const ns = parseInt(hex.slice(16, 24), 16);
-  if (Number.isNaN(hi) || Number.isNaN(lo) || Number.isNaN(ns) || ns > 999_999_999) return undefined;
+  return hex.length === 24 ? decodeTai64nAt(hex, 0) : undefined;
+}
+
+/** The 8 hex digits of `s` from `at` as a number, or -1 (no substring, no parseInt: every multilog line). */
+function hex8(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** The 24 hex digits of a TAI64N label in `s` from `at` → unix time. */
+export function decodeTai64nAt(s: string, at: number): Stamp | undefined {
+  const hi = hex8(s, at);
+  const lo = hex8(s, at + 8);
+  const ns = hex8(s, at + 16);
+  if (hi < 0 || lo < 0 || ns < 0 || ns > 999_999_999) return undefined;
   const sec = (hi - TAI_HI_OFFSET) * TWO32 + lo - TAI_UNIX_OFFSET;
   return { us: sec * 1_000_000 + Math.floor(ns / 1000), ns };
 }

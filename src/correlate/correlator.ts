@@ -107,8 +107,20 @@ export interface CorrelatorSnapshot {
   readonly wanted: ReadonlyArray<[string, QpEntry]>;
 }
 
+/** Distinct senders and recipients kept as shared copies: a busy queue repeats them. */
+const INTERN_MAX = 20_000;
+
+/**
+ * A flat copy of a string. A regex capture is a slice that keeps its whole log line alive; a
+ * timeline that lives for seconds would keep every line that named it, and the GC copies them.
+ */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
 export class Correlator {
   readonly #hosts = new Map<string, HostState>();
+  readonly #interned = new Map<string, string>();
   #dirty = new Set<Timeline>();
   #links: Link[] = [];
   #orphans: OrphanResult[] = [];
@@ -123,6 +135,15 @@ export class Correlator {
     events: 0, messagesOpened: 0, messagesClosed: 0, messagesLost: 0, partial: 0, interrupted: 0,
     restarts: 0, orphanResults: 0,
   };
+
+  #intern(s: string): string {
+    const known = this.#interned.get(s);
+    if (known !== undefined) return known;
+    if (this.#interned.size >= INTERN_MAX) this.#interned.clear();
+    const f = flat(s);
+    this.#interned.set(f, f);
+    return f;
+  }
 
   #host(host: string): HostState {
     let h = this.#hosts.get(host);
@@ -146,7 +167,7 @@ export class Correlator {
       }
       case 'info_msg': {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
-        t.bytes = ev.bytes; t.from = ev.from; t.qp = ev.qp; t.uid = ev.uid; t.info = at;
+        t.bytes = ev.bytes; t.from = this.#intern(ev.from); t.qp = ev.qp; t.uid = ev.uid; t.info = at;
         this.#dirty.add(t);
         this.#infoSeen(host, t, at);
         break;
@@ -156,7 +177,7 @@ export class Correlator {
         h.lastDid = ev.did;
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         const d: Delivery = {
-          run: h.run, did: ev.did, channel: ev.channel, to: ev.to, started: at, finished: null, result: null,
+          run: h.run, did: ev.did, channel: ev.channel, to: this.#intern(ev.to), started: at, finished: null, result: null,
           reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false, forwardQp: null, rcpt: 0,
         };
         t.deliveries.push(d);

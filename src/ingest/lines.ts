@@ -11,7 +11,9 @@ import type { InputFile } from './inputs.js';
 
 /** Longest line kept: the rest of a longer one is counted and dropped (qmail-send caps reports at 10 000 bytes). */
 export const MAX_LINE = 64 * 1024;
-const BATCH = 4096;
+/** Lines per batch: small, so that little of it is alive when the GC runs. */
+const BATCH = 256;
+const RX_HIGH = /[\x80-\xff]/;
 
 export interface LineBatch {
   readonly lines: string[];
@@ -65,6 +67,13 @@ export async function* lineBatches(bytes: Readable, o: LineOptions): AsyncGenera
     lines.push(fromBytes(line));
     ends.push(end);
   };
+  // the common case, a whole line inside one chunk: decoded straight from it (no Buffer view per
+  // line); only a line with bytes above 127 takes the careful path
+  const takeIn = (chunk: Buffer, from: number, to: number, end: number): void => {
+    const s = chunk.toString('latin1', from, to);
+    lines.push(RX_HIGH.test(s) ? fromBytes(chunk.subarray(from, to)) : s);
+    ends.push(end);
+  };
   const keep = (part: Buffer): void => {
     const room = MAX_LINE - (carry?.length ?? 0);
     if (part.length > room) { over += part.length - room; part = part.subarray(0, room); }
@@ -79,6 +88,12 @@ export async function* lineBatches(bytes: Readable, o: LineOptions): AsyncGenera
       let from = 0;
       let nl = chunk.indexOf(10);
       while (nl >= 0) {
+        if (carry === undefined && over === 0 && nl - from <= MAX_LINE) {
+          takeIn(chunk, from, nl, at + nl + 1);
+          from = nl + 1;
+          nl = chunk.indexOf(10, from);
+          continue;
+        }
         let line = chunk.subarray(from, nl);
         if (carry !== undefined || over > 0) {
           keep(line);
