@@ -206,7 +206,7 @@ export class Pipeline {
     let stage: Stage | undefined;
     let ev: unknown;
     for (let i = 0; i < stages.length; i++) {
-      ev = stages[i]!.parse(text);
+      ev = stages[i]!.parse(text, f);
       if (ev !== undefined) { stage = stages[i]; break; }
     }
     // other programs are told apart by their log (syslog tag or dir)

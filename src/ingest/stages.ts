@@ -3,11 +3,14 @@
 // first that knows the line takes it. Adding a program is a new entry in the list the ingest builds
 // (src/ingest/programs.ts), not an edit of the pipeline.
 
+import type { Frame } from '../../parsers/frame.js';
+
 /** A program's stage: its parser and where its events go. */
 export interface Stage<E = unknown> {
   /** The events' source, as the live view and the metrics name it ('send', 'smtpd', …). */
   readonly name: string;
-  readonly parse: (text: string) => E | undefined;
+  /** The program's text, and its frame for parsers that need the syslog tag or pid (Plesk's handlers). */
+  readonly parse: (text: string, frame: Frame) => E | undefined;
   /**
    * The program logs once per host whatever log carries it (qmail-send): its copies in two logs
    * are one stream. Otherwise each log (syslog tag or multilog dir) is a stream of its own.
