@@ -177,7 +177,7 @@ const FALLBACK: readonly VchkpwFormat[] = [
     samples: ["vchkpw: can't write SQL logs"],
     build: () => ({ kind: 'auth', service: '', protocol: null, port: null, outcome: 'error', mechanism: null,
       login: '', user: '', domain: '', ip: '', system: false, passwordLogged: false, detail: "can't write SQL logs" }) },
-  { name: 'vchkpw.auth_module', pattern: rx(String.raw`(?!\(|(?:system )?password |vpopmail user |null |invalid user|\w+ access denied |user has no |system user |setgid |setuid |autocreate |chdir |putenv\(|dir auto |failed to vauth|can't write SQL)(?<text>.+)`),
+  { name: 'vchkpw.auth_module', pattern: rx(String.raw`(?!\(|(?:system )?password |vpopmail user |null |invalid user|\w+ access denied |user has no |system user |setgid |setuid |autocreate |chdir |putenv\(|dir auto |failed to vauth|can't write SQL)(?<text>.+)$`),
     provenance: 'source',
     samples: ['vchkpw-smtp: Unable to connect to MySQL server'],
     build: (g) => ({ kind: 'auth', ...service(g), outcome: 'error', mechanism: null, login: '', user: '', domain: '',
