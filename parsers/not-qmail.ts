@@ -46,13 +46,13 @@ const TAGS: ReadonlyMap<string, string> = new Map([
 // Text that a syslog daemon writes in place of a program's line (no tag of its own, or the tag of
 // the program whose line it repeats).
 const RX_SYSLOG_TEXT = /^(?:last message repeated \d+ times?|message repeated \d+ times?: \[.*\]|-- MARK --|--- last message repeated \d+ times? ---)$/;
-const RX_HEAD = /^(?<tag>[A-Za-z][\w./-]{0,40})(?:\[\d{1,10}\]|\([\w-]{0,20}\))?: /;
+const RX_HEAD = /^(?<tag>[A-Za-z/][\w./-]{0,60})(?:\[\d{1,10}\]|\([\w-]{0,20}\))?: /;
 
 function family(tag: string): string | undefined {
   const direct = TAGS.get(tag);
   if (direct !== undefined) return direct;
   const slash = tag.indexOf('/');
-  if (slash > 0) {
+  if (slash >= 0) {
     // postfix/smtpd, postfix-out/smtp, sendmail/…: the part before the slash names the program
     const head = tag.slice(0, slash);
     const f = TAGS.get(head) ?? (head.startsWith('postfix') ? 'postfix' : undefined);
