@@ -143,6 +143,8 @@ export function parsePlesk(text: string, tag?: string, pid?: number): PleskEvent
   if (program === undefined || !isPleskTag(program)) {
     const c = t.charCodeAt(0);
     if (c !== 113 && c !== 103 && c !== 115 && c !== 99 && c !== 100 && c !== 108) return undefined;   // q g s c d l
+    const b = t.indexOf('[');
+    if (b < 2 || b > 41) return undefined;
     const m = RX_TAG.exec(t);
     if (m === null) return undefined;
     const g = m.groups ?? {};

@@ -134,7 +134,9 @@ export const QMAIL_SCANNER_FORMATS: readonly ScanFormat[] = [
 export function parseQmailScanner(text: string, pid?: number): ScanEvent | undefined {
   const c = text.charCodeAt(0);
   if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
-  if (text.indexOf(':') < 0 || text.indexOf(' ') < 0) return undefined;
+  const colon = text.indexOf(':');
+  const space = text.indexOf(' ');
+  if (colon < 0 || space < 0 || colon > space) return undefined;   // the tag is the first word
   const ev = matchFormats(QMAIL_SCANNER_FORMATS, text);
   if (ev === undefined || pid === undefined || ev.pid !== null) return ev;
   return { ...ev, pid };
