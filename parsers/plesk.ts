@@ -5,6 +5,7 @@
 // wrapper runs the registered handlers (grey, spf, drweb, check-quota, dk_sign, limit-out…) and
 // syslogs as `qmail-queue-handlers[PID]`, `qmail-local-handlers[PID]`, `qmail-remote-handlers[PID]`.
 // The filters syslog under their own names: `greylisting filter[PID]`, `spf[PID]`, `check-quota[PID]`…
+// and so does plesk-sendmail, the sendmail Plesk gives PHP's mail() (`plesk-sendmail[PID]: S<PID>: …`).
 // Plesk's Postfix milter (psa-pc-remote) writes the same handler texts; its lines are Postfix's.
 //
 // Where it leads:
@@ -19,6 +20,8 @@
 //   the `to=` address to the `starting delivery D: msg M to local|remote ADDR` open at that moment.
 // - Filter lines (greylisting filter[PID], spf[PID]…) carry the filter's own pid: they belong to
 //   the handlers line that follows them in the same second (`… during call 'grey' handler`).
+// - plesk-sendmail's PID is the injecting process (a website's mail()): the message it queued is
+//   the `info msg … uid U` of that second, not linkable by pid.
 
 import { matchFormats, toInt, type Captures, type Format } from './format.js';
 
@@ -47,6 +50,7 @@ export type PleskEvent = Base & (
   | { readonly kind: 'plesk_filter_start'; readonly filter: string }           // Starting greylisting filter... / Starting the spf filter...
   | { readonly kind: 'plesk_grey_match'; readonly list: string; readonly from: string; readonly match: string }
   | { readonly kind: 'plesk_spf_status'; readonly status: string }
+  | { readonly kind: 'plesk_sendmail'; readonly id: number; readonly text: string }   // plesk-sendmail: S<pid>: …
 );
 
 type Body = PleskEvent extends infer E ? E extends Base ? Omit<E, keyof Base> : never : never;
@@ -113,6 +117,11 @@ export const PLESK_FORMATS: readonly PleskFormat[] = [
   filter('plesk.grey_match', /^list type: (?<list>\w+), from: (?<from>\S*), match string: (?<m>.*)$/, 'real',
     ['list type: black, from: db3outboundpool.messaging.microsoft.com, match string: dsl|pool|broadband|hsd'],
     (g) => ({ kind: 'plesk_grey_match', list: g['list'] ?? '', from: g['from'] ?? '', match: g['m'] ?? '' })),
+  filter('plesk.sendmail', /^S(?<id>\d{1,10}): (?<text>.+)$/, 'real', ['S3207: Unable to prepare arguments for mail handlers.'],
+    (g) => {
+      const id = toInt(g['id']);
+      return id === undefined ? undefined : { kind: 'plesk_sendmail', id, text: g['text'] ?? '' };
+    }),
   filter('plesk.spf_status', /^SPF status (?<s>[A-Z]+)$/, 'real', ['SPF status PASS'],
     (g) => ({ kind: 'plesk_spf_status', status: g['s'] ?? '' })),
 ];
@@ -121,7 +130,11 @@ const HANDLER_FORMATS = PLESK_FORMATS.filter((f) => f.family === 'handlers').map
 const FILTER_FORMATS = PLESK_FORMATS.filter((f) => f.family === 'filter').map((f) => f.format);
 
 /** Tags of Plesk's filters (their lines use the filter formats). */
-const FILTER_TAGS = new Set(['greylisting filter', 'spf', 'check-quota', 'drweb', 'dk_sign', 'dk_check', 'limit-out']);
+const FILTER_TAGS = new Set(['greylisting filter', 'spf', 'check-quota', 'drweb', 'dk_sign', 'dk_check', 'limit-out',
+  'plesk-sendmail']);
+
+/** First characters of the tags above: most lines of a maillog are dismissed on it. */
+const FIRST = new Set([...Object.keys(STAGES), ...FILTER_TAGS].map((t) => t.charCodeAt(0)));
 
 // `greylisting filter[PID]: …`: the frame's tag pattern stops at the space, so such lines reach us
 // with their tag still on the text; so do lines of framings that have no tag at all.
@@ -142,7 +155,7 @@ export function parsePlesk(text: string, tag?: string, pid?: number): PleskEvent
   let p: number | null = pid ?? null;
   if (program === undefined || !isPleskTag(program)) {
     const c = t.charCodeAt(0);
-    if (c !== 113 && c !== 103 && c !== 115 && c !== 99 && c !== 100 && c !== 108) return undefined;   // q g s c d l
+    if (!FIRST.has(c)) return undefined;
     const b = t.indexOf('[');
     if (b < 2 || b > 41) return undefined;
     const m = RX_TAG.exec(t);

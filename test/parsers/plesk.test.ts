@@ -36,7 +36,8 @@ describe('PLESK_FORMATS', () => {
     const texts = new Set<string>();
     for (const f of ['plesk-forum-2009-bare-lf-maillog.log', 'reliablepenguin-2012-plesk10-greylist-maillog.log',
       'plesk-kb-greylisting-delay-maillog.log', 'plesk11-blog-local-remote-handlers.log',
-      'hostingraja-plesk-maillog-local-handlers.log', 'plesk-forum-2018-handlers-colons-lost.log']) {
+      'hostingraja-plesk-maillog-local-handlers.log', 'plesk-forum-2018-handlers-colons-lost.log',
+      'github-setec-check-email-loop-5-plesk-sendmail.log']) {
       for (const l of lines(f)) {
         texts.add(l);
         const m = /^(?:[A-Z][a-z]+ +\d+ [\d:]+ \S+ )?[^[]*\[\d+\]:? (?<t>.*)$/.exec(l);
@@ -100,6 +101,14 @@ describe('qmail-local-handlers and qmail-remote-handlers', () => {
   it('an empty from= is the null sender', () => {
     const [, from] = lines('hostingraja-plesk-maillog-local-handlers.log').map((l) => /(\S+)\[(\d+)\]: (.*)$/.exec(l));
     expect(parsePlesk(from?.[3] ?? '', from?.[1], Number(from?.[2]))).toMatchObject({ kind: 'plesk_from', addr: '', stage: 'local' });
+  });
+});
+
+describe('plesk-sendmail', () => {
+  it("PHP mail()'s sendmail: its own S<pid> id and text", () => {
+    const l = publicText('github-setec-check-email-loop-5-plesk-sendmail.log').trim();
+    expect(parsePlesk(l)).toEqual({ kind: 'plesk_sendmail', id: 3207, text: 'Unable to prepare arguments for mail handlers.',
+      program: 'plesk-sendmail', pid: 3207, qp: null });
   });
 });
 
