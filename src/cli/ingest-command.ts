@@ -74,6 +74,10 @@ function summary(r: IngestResult, implied: string | undefined, stoppedBy: string
   if (r.partial > 0) extra.push(`${plural(r.partial, 'unfinished last line')} left for the next run`);
   if (r.cut > 0) extra.push(`${plural(r.cut, 'line')} longer than 64 KiB cut (${r.cutBytes} bytes dropped)`);
   if (r.untimed > 0) extra.push(`${plural(r.untimed, 'line')} without a time`);
+  if (r.foreign > 0) {
+    const by = Object.entries(r.foreignBy).sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`).join(', ');
+    extra.push(`${plural(r.foreign, 'line')} of other programs, not qmail (${by})`);
+  }
   if (r.joined > 0) extra.push(`${plural(r.joined, 'split line')} joined`);
   if (r.segments > 0) {
     const s = r.stitched;

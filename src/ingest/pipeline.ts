@@ -97,6 +97,7 @@ export interface IngestStats {
   lines: number;
   events: number;         // lines a stage took
   foreign: number;        // lines of programs outside qmail's family that share its logs
+  foreignBy: Record<string, number>; // …by program (dovecot, spamd, …)
   unknown: number;        // lines no stage understood (kept in unknown_lines)
   duplicates: number;     // lines of a stream logged twice, taken from its other copy
   joined: number;         // splogger continuations joined to their line
@@ -121,7 +122,7 @@ interface Source {
 type Item = FramedItem<Source>;
 
 export function emptyStats(): IngestStats {
-  return { lines: 0, events: 0, foreign: 0, unknown: 0, duplicates: 0, joined: 0, files: 0, skippedFiles: 0,
+  return { lines: 0, events: 0, foreign: 0, foreignBy: {}, unknown: 0, duplicates: 0, joined: 0, files: 0, skippedFiles: 0,
     resumedFiles: 0, replacedFiles: 0, failedFiles: [], alreadyRead: 0, cut: 0, cutBytes: 0, partial: 0, untimed: 0 };
 }
 
@@ -231,8 +232,10 @@ export class Pipeline {
       for (const part of parts) this.#take(part, sink);
       return;
     }
-    if (this.#opts.foreign?.(f.tag, text) !== undefined) {
+    const program = this.#opts.foreign?.(f.tag, text);
+    if (program !== undefined) {
       this.stats.foreign++;
+      this.stats.foreignBy[program] = (this.stats.foreignBy[program] ?? 0) + 1;
       return;
     }
     this.stats.unknown++;

@@ -7,6 +7,7 @@ import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
 import type { Correlator } from '../correlate/correlator.js';
 import type { SessionCorrelator } from '../correlate/sessions.js';
+import { recogniseNotQmail } from '../../parsers/not-qmail.js';
 import type { Foreign, Stage } from './stages.js';
 
 /** The correlators of one pass, one per kind of history they build. */
@@ -29,5 +30,5 @@ export function stagesFor(c: Correlators): Stage[] {
   return [send, smtpd] as Stage[];
 }
 
-/** No program outside qmail's family is recognised yet. */
-export const foreign: Foreign = () => undefined;
+/** Lines of other programs that share a maillog (Dovecot, spamd, clamd…): counted apart from unknown ones. */
+export const foreign: Foreign = (tag, text) => recogniseNotQmail(tag, text)?.program;

@@ -113,6 +113,7 @@ export async function ingestToStore(db: Db, groups: readonly Group[], opts: Inge
 function addStats(into: IngestStats, s: IngestStats): void {
   for (const k of Object.keys(s) as Array<keyof IngestStats>) {
     if (k === 'failedFiles') into.failedFiles.push(...s.failedFiles);
+    else if (k === 'foreignBy') for (const [p, n] of Object.entries(s.foreignBy)) into.foreignBy[p] = (into.foreignBy[p] ?? 0) + n;
     else (into[k] as number) += s[k] as number;
   }
 }

@@ -15,6 +15,29 @@ const SEND = join(REPO, 'samples', 'send', 'current');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'qtrace-inputs-'));
 
 describe('ingest inputs', () => {
+  it('lines of other programs in a shared maillog are counted as not qmail, apart from lines not understood', () => {
+    const dir = tmp();
+    const f = join(dir, 'maillog');
+    // a stock qmail line, Courier and Dovecot lines from public test logs, and one line nobody knows
+    const other = readFileSync(join(REPO, 'test', 'public', 'fail2ban-ossec-courier-dovecot.log'), 'utf8').split('\n')
+      .filter((l) => /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ (pop3d|imapd|dovecot)(\[\d+\])?: /.test(l));
+    expect(other.length).toBeGreaterThan(2);
+    writeFileSync(f, ['Apr 23 21:59:30 dns2 qmail: 1271908770.123456 new msg 4711', ...other,
+      'Apr 23 21:59:40 dns2 qmail: 1271908780.123456 end msg 4711', 'Apr 23 21:59:41 dns2 frobnicator: what is this'].join('\n') + '\n');
+    const db = join(dir, 'q.db');
+    const r = qtrace(['ingest', '--db', db, f]);
+    expect(r.status, r.stderr).toBe(0);
+    const courier = other.filter((l) => / (pop3d|imapd)(\[\d+\])?: /.test(l)).length;
+    const dovecot = other.length - courier;
+    expect(r.stderr).toContain('1 unknown line');
+    expect(r.stderr).toContain(`${other.length} lines of other programs, not qmail (`);
+    if (courier > 0) expect(r.stderr).toContain(`courier ${courier}`);
+    if (dovecot > 0) expect(r.stderr).toContain(`dovecot ${dovecot}`);
+    const d = openDb(db);
+    expect(d.prepare('SELECT raw FROM unknown_lines').pluck().all()).toEqual(['Apr 23 21:59:41 dns2 frobnicator: what is this']);
+    d.close();
+  });
+
   it('reads a FIFO such as bash\'s <(zcat …) as a stream', () => {
     const db = join(tmp(), 'q.db');
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" ingest --db "${db}" --host vm <(cat "${SEND}")`], { encoding: 'utf8' });
