@@ -97,7 +97,7 @@ export async function ingestToStore(db: Db, groups: readonly Group[], opts: Inge
       addStats(total, r.stats);
     }
     if (bulk) restoreIndexes(db);
-    openMessages = db.prepare('SELECT count(*) FROM messages WHERE ended_us IS NULL AND lost = 0 AND segment = 0').pluck().get() as number;
+    openMessages = db.prepare('SELECT count(*) FROM messages WHERE ended_d IS NULL AND lost = 0 AND segment = 0').pluck().get() as number;
     // links are made again as their window moves: the store's count is the one that means something
     for (const r of db.prepare('SELECT link, count(*) AS n FROM session_links GROUP BY link').all() as Array<{ link: string; n: number }>) {
       if (r.link === 'exact') links.exact = r.n; else links.inferred = r.n;
