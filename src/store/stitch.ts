@@ -43,10 +43,15 @@ export function afterSeam(db: Db, host: string, seam: number, segment: number, m
 }
 
 /** A later timeline folded into the older one: its row goes, and whatever named it names the older. */
-export function dropJoined(db: Db, j: Joined, laterRowid: number): void {
-  const k = parseKey(j.into.key)!;
-  const into = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck()
-    .get(k.first, idToSql(k.msg), k.host, k.dup) as number | undefined;
+export function dropJoined(db: Db, j: Joined): void {
+  const byKey = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
+  const id = (key: string): number | undefined => {
+    const k = parseKey(key);
+    return k === undefined ? undefined : byKey.get(k.first, idToSql(k.msg), k.host, k.dup) as number | undefined;
+  };
+  const laterRowid = id(j.from.key);
+  if (laterRowid === undefined) return;
+  const into = id(j.into.key);
   db.prepare('DELETE FROM deliveries WHERE message_id = ?').run(laterRowid);
   db.prepare('DELETE FROM messages WHERE id = ?').run(laterRowid);
   if (into !== undefined) {
