@@ -5,6 +5,7 @@
 
 import { msgId, type MsgId } from '../../parsers/ids.js';
 import { recipientsOf, type Channel, type Delivery, type DeliveryResult, type Outcome, type Recipient, type Timeline } from '../correlate/timeline.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idFromSql } from './ids.js';
 
@@ -133,10 +134,21 @@ export interface Interner {
 /** messages columns after id, in the writer's order. */
 export const MESSAGE_COLUMNS = 'host, msg, first_us, dup, queued_d, info_d, ended_d, partial, lost, bytes, sender_id, qp, uid, bounce_qp, triple_bounce, segment';
 
-export function messageParams(t: Timeline, dup: number, msg: number | bigint, segment: number, ix: Interner): unknown[] {
+/** Runs an INSERT of MESSAGE_COLUMNS (positional: no array per row on the hot path); returns the row id. */
+export function insertMessage(stmt: Statement, t: Timeline, dup: number, msg: number | bigint, segment: number, ix: Interner): number {
   const f = t.firstSeen;
-  return [t.host, msg, f, dup, minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost), t.bytes,
-    t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment];
+  return Number(stmt.run(t.host, msg, f, dup, minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost),
+    t.bytes, t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment).lastInsertRowid);
+}
+
+/** The UPDATE of a stored message row's changing columns (and first_us), by row id. */
+export const UPDATE_MESSAGE = `UPDATE messages SET queued_d = ?, info_d = ?, ended_d = ?, partial = ?, lost = ?, bytes = ?,
+  sender_id = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ?, first_us = ? WHERE id = ?`;
+
+export function updateMessage(stmt: Statement, id: number, t: Timeline, segment: number, ix: Interner): void {
+  const f = t.firstSeen;
+  stmt.run(minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost), t.bytes,
+    t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment, f, id);
 }
 
 // What was written of a row, as a 53-bit hash of its fields (two 32-bit FNV-1a lanes): the writer
@@ -176,14 +188,15 @@ export function messageSig(t: Timeline, segment: number): number {
 export const DELIVERY_COLUMNS = `message_id, seq, run, did, channel, recipient_id, started_d, finished_d, result, reason_id, smtp_code,
   dsn, remote_ip, too_long, forward_qp, rcpt, last, outcome, attempts`;
 
-export function deliveryParams(id: number, t: Timeline, i: number, ix: Interner): unknown[] {
+/** Runs an INSERT (OR REPLACE) of DELIVERY_COLUMNS for attempt i of t. */
+export function writeDelivery(stmt: Statement, id: number, t: Timeline, i: number, ix: Interner): void {
   const d = t.deliveries[i]!;
   const r = t.recipients[d.rcpt];
   const last = r !== undefined && r.last === i;
   const f = t.firstSeen;
-  return [id, i, d.run, d.did, CHANNEL[d.channel], ix.address(d.to), minus(d.started, f), minus(d.finished, f),
+  stmt.run(id, i, d.run, d.did, CHANNEL[d.channel], ix.address(d.to), minus(d.started, f), minus(d.finished, f),
     d.result === null ? null : RESULT[d.result], d.reason === null ? null : ix.text(d.reason), d.smtpCode, d.dsn, d.remoteIp,
-    b(d.tooLong), d.forwardQp, d.rcpt, b(last), last ? OUTCOME[r.outcome] : null, last ? r.attempts : null];
+    b(d.tooLong), d.forwardQp, d.rcpt, b(last), last ? OUTCOME[r.outcome] : null, last ? r.attempts : null);
 }
 
 /** Everything of an attempt's row, as a hash: equal hashes, equal rows. */

@@ -9,8 +9,8 @@ import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
-import { DELIVERY_COLUMNS, deliveryParams, deliverySig, dupOf, type Interner, MESSAGE_COLUMNS, messageKey, messageParams, messageSig,
-  parseKey } from './rows.js';
+import { DELIVERY_COLUMNS, deliverySig, dupOf, insertMessage, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, parseKey,
+  UPDATE_MESSAGE, updateMessage, writeDelivery } from './rows.js';
 import { toBytes } from '../text/escape.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
@@ -33,6 +33,8 @@ export class StoreWriter implements Interner {
   // timelines already stored (written in this run, or read back): their row id and what was
   // written of them, so a commit writes only the rows that changed
   readonly #stored = new WeakMap<Timeline, Stored>();
+  // ended ones keep only their row id (little for the GC to carry); one changed again is rewritten whole
+  readonly #ended = new WeakMap<Timeline, number>();
   readonly #segment: number;
   readonly #insLink;
   readonly #insOrphan;
@@ -57,14 +59,16 @@ export class StoreWriter implements Interner {
   #texts = new Map<string, number>();
   // keys of the timelines this output wrote → row ids (links name them)
   #written = new Map<string, number>();
+  // an id can only be taken at or below the newest first_us stored: above it, no probe is needed
+  #newest: number;
 
   constructor(db: Db, segment = 0) {
     this.#db = db;
     this.#segment = segment;
     this.#insMsg = db.prepare(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${MESSAGE_COLUMNS.split(',').map(() => '?').join(', ')})`);
-    this.#updMsg = db.prepare(`UPDATE messages SET queued_d = ?, info_d = ?, ended_d = ?, partial = ?, lost = ?, bytes = ?,
-      sender_id = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ?, first_us = ? WHERE id = ?`);
+    this.#updMsg = db.prepare(UPDATE_MESSAGE);
     this.#dupTaken = db.prepare('SELECT 1 FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
+    this.#newest = (db.prepare('SELECT max(first_us) FROM messages').pluck().get() as number | null) ?? -Infinity;
     this.#idByKey = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
     const dcols = DELIVERY_COLUMNS.split(',').map(() => '?').join(', ');
     this.#insDelivery = db.prepare(`INSERT INTO deliveries (${DELIVERY_COLUMNS}) VALUES (${dcols})`);
@@ -154,20 +158,30 @@ export class StoreWriter implements Interner {
    * allows, across runs) gets the next free `#n`: returns the old key then.
    */
   timeline(t: Timeline): string | undefined {
-    const s = this.#stored.get(t);
+    let s = this.#stored.get(t);
+    if (s === undefined) {
+      const id = this.#ended.get(t);
+      if (id !== undefined) {
+        this.#cutDeliveries.run(id, 0);
+        s = { id, first: t.firstSeen, msg: NaN, dels: [] };
+        this.#ended.delete(t);
+        this.#stored.set(t, s);
+      }
+    }
     if (s === undefined) {
       const base = t.key;
       const msg = idToSql(t.msg);
       let dup = dupOf(t.key);
-      while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined) dup = dup === 0 ? 2 : dup + 1;
-      if (dup !== dupOf(base)) t.key = messageKey(t.host, t.firstSeen, t.msg, dup);
-      const id = Number(this.#insMsg.run(...messageParams(t, dup, msg, this.#segment, this)).lastInsertRowid);
-      const dels: number[] = [];
-      for (let i = 0; i < t.deliveries.length; i++) {
-        this.#insDelivery.run(...deliveryParams(id, t, i, this));
-        dels.push(deliverySig(t, i));
+      if (t.firstSeen <= this.#newest) {
+        while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined) dup = dup === 0 ? 2 : dup + 1;
+      } else {
+        this.#newest = t.firstSeen;
       }
-      this.#stored.set(t, { id, first: t.firstSeen, msg: messageSig(t, this.#segment), dels });
+      if (dup !== dupOf(base)) t.key = messageKey(t.host, t.firstSeen, t.msg, dup);
+      const id = insertMessage(this.#insMsg, t, dup, msg, this.#segment, this);
+      for (let i = 0; i < t.deliveries.length; i++) writeDelivery(this.#insDelivery, id, t, i, this);
+      if (t.ended !== null || t.lost) this.#ended.set(t, id);
+      else this.adopt([[t, id]]);
       this.#written.set(t.key, id);
       return t.key === base ? undefined : base;
     }
@@ -175,8 +189,7 @@ export class StoreWriter implements Interner {
     const moved = s.first !== t.firstSeen; // times are stored after first_us: all rows change
     const sig = messageSig(t, this.#segment);
     if (moved || sig !== s.msg) {
-      const p = messageParams(t, 0, 0, this.#segment, this);
-      this.#updMsg.run(...p.slice(4, 16), t.firstSeen, s.id);
+      updateMessage(this.#updMsg, s.id, t, this.#segment, this);
       s.msg = sig;
       s.first = t.firstSeen;
     }
@@ -185,16 +198,20 @@ export class StoreWriter implements Interner {
       const ds = deliverySig(t, i);
       if (i < s.dels.length) {
         if (!moved && s.dels[i] === ds) continue;
-        this.#putDelivery.run(...deliveryParams(s.id, t, i, this));
+        writeDelivery(this.#putDelivery, s.id, t, i, this);
         s.dels[i] = ds;
       } else {
-        this.#insDelivery.run(...deliveryParams(s.id, t, i, this));
+        writeDelivery(this.#insDelivery, s.id, t, i, this);
         s.dels.push(ds);
       }
     }
     if (s.dels.length > n) {
       this.#cutDeliveries.run(s.id, n);
       s.dels.length = n;
+    }
+    if (t.ended !== null || t.lost) {
+      this.#stored.delete(t);
+      this.#ended.set(t, s.id);
     }
     return undefined;
   }
