@@ -87,7 +87,10 @@ export function* findTimelines(db: Db, f: MessageFilter): Generator<TimelineView
   const w = where(f);
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
   const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-  const stmt = db.prepare(`${MESSAGE_SELECT} ${w.sql} ORDER BY m.first_us ${order}, m.id ${order}${limit}`);
+  // --since asks for what is recent: messages_last finds it, then it is sorted (`+`: walking
+  // messages_first in order instead would read the whole store)
+  const by = f.since === undefined ? 'm.first_us' : '+m.first_us';
+  const stmt = db.prepare(`${MESSAGE_SELECT} ${w.sql} ORDER BY ${by} ${order}, m.id ${order}${limit}`);
   let chunk: MessageRow[] = [];
   for (const row of stmt.iterate(...w.args) as IterableIterator<MessageRow>) {
     chunk.push(row);
