@@ -43,15 +43,17 @@ function where(f: MessageFilter): { sql: string; args: unknown[] } {
     c.push("m.sender_id IN (SELECT a.id FROM addresses a WHERE a.address LIKE '%' || ? || '%' ESCAPE '\\')");
     args.push(likeEscape(f.from));
   }
-  if (f.to !== undefined || f.outcome !== undefined) {
-    const rc: string[] = ['r.message_id = m.id', 'r.last = 1'];
-    if (f.to !== undefined) {
-      const m = addressMatcher(f.to).sql('a.address');
-      rc.push(`r.recipient_id IN (SELECT a.id FROM addresses a WHERE ${m.sql})`);
-      args.push(...m.args);
-    }
-    if (f.outcome !== undefined) { rc.push('r.outcome = ?'); args.push(OUTCOME[f.outcome as keyof typeof OUTCOME] ?? -1); }
-    c.push(`EXISTS (SELECT 1 FROM deliveries r WHERE ${rc.join(' AND ')})`);
+  if (f.to !== undefined) {
+    // the recipient's few rows by deliveries_recipient, then their messages (not every message tested)
+    const m = addressMatcher(f.to).sql('a.address');
+    const oc = f.outcome === undefined ? '' : ' AND r.outcome = ?';
+    c.push(`m.id IN (SELECT r.message_id FROM deliveries r WHERE r.last = 1 AND r.recipient_id IN
+      (SELECT a.id FROM addresses a WHERE ${m.sql})${oc})`);
+    args.push(...m.args);
+    if (f.outcome !== undefined) args.push(OUTCOME[f.outcome as keyof typeof OUTCOME] ?? -1);
+  } else if (f.outcome !== undefined) {
+    c.push('EXISTS (SELECT 1 FROM deliveries r WHERE r.message_id = m.id AND r.last = 1 AND r.outcome = ?)');
+    args.push(OUTCOME[f.outcome as keyof typeof OUTCOME] ?? -1);
   }
   if (f.bounces === true) {
     c.push(`(m.sender_id IN (SELECT a.id FROM addresses a WHERE a.address IN ('', '#@[]'))
@@ -87,9 +89,9 @@ export function* findTimelines(db: Db, f: MessageFilter): Generator<TimelineView
   const w = where(f);
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
   const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-  // --since asks for what is recent: messages_last finds it, then it is sorted (`+`: walking
-  // messages_first in order instead would read the whole store)
-  const by = f.since === undefined ? 'm.first_us' : '+m.first_us';
+  // --since and --to find few messages (by messages_last, deliveries_recipient), then sort them
+  // (`+`: walking messages_first in order instead would read the whole store)
+  const by = f.since === undefined && f.to === undefined ? 'm.first_us' : '+m.first_us';
   const stmt = db.prepare(`${MESSAGE_SELECT} ${w.sql} ORDER BY ${by} ${order}, m.id ${order}${limit}`);
   let chunk: MessageRow[] = [];
   for (const row of stmt.iterate(...w.args) as IterableIterator<MessageRow>) {
