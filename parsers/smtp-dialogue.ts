@@ -161,6 +161,11 @@ export function smtpAddress(arg: string): string {
     const colon = arg.indexOf(':', i);
     i = colon < 0 ? arg.length : colon + 1;
   }
+  const stop = arg.indexOf(terminator, i);
+  const end = stop < 0 ? arg.length : stop;
+  const quote = arg.indexOf('"', i);
+  const bs = arg.indexOf('\\', i);
+  if ((quote < 0 || quote >= end) && (bs < 0 || bs >= end)) return arg.slice(i, end);   // the usual address
   let out = '';
   let esc = false;
   let quoted = false;
