@@ -187,7 +187,7 @@ export function parseSmtpCommand(text: string): SmtpCommand {
   let a = sp < 0 ? text.length : sp;
   while (text.charCodeAt(a) === 32) a += 1;
   const arg = text.slice(a);
-  const verb = VERBS.get(word.toUpperCase()) ?? 'OTHER';
+  const verb = VERBS.get(word) ?? VERBS.get(word.toUpperCase()) ?? 'OTHER';   // clients mostly send upper case
   if (verb === 'MAIL' || verb === 'RCPT') return { verb, word, arg, addr: smtpAddress(arg) };
   return { verb, word, arg };
 }
