@@ -38,7 +38,8 @@ export class SessionCorrelator {
   #done: Session[] = [];
   #notices: Notice[] = [];
   #lanes = new Map<string, Map<string, Lane>>();
-  #lastLane: Lane | undefined;
+  #lastLane: Lane | undefined;                 // most events come in runs of one stream
+  #laneCount = 0;
   #ticked: Lane[] = [];                        // lanes with a clock, in the order they got it
   #nextExpiry = Number.POSITIVE_INFINITY;
   #nextSweep = Number.NEGATIVE_INFINITY;
@@ -101,7 +102,6 @@ export class SessionCorrelator {
     this.#lastLane = lane;
     return lane;
   }
-  #laneCount = 0;
 
   #push(time: number, host: string, stream: string, ev: SmtpdEvent): Lane {
     this.#stats.events += 1;
