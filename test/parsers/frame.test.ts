@@ -52,6 +52,7 @@ describe('framings', () => {
       for (const f of [fb, fc]) {
         expect(f.host).toBe(fa.host);
         expect(f.tag).toBe(fa.tag);
+        expect(f.pid).toBe(fa.pid);
         expect(f.text).toBe(fa.text);
         expect(f.stamp).toEqual(fa.stamp); // splogger's own stamp wins over the syslog prefix
         expect(f.continued).toBe(fa.continued);
@@ -74,6 +75,13 @@ describe('framings', () => {
     const b = parseFrame('Nov 25 18:05:56.275607 mail qmail-send[812]: end msg 1442624', ctx);
     expect(b).toMatchObject({ framing: 'rfc3164', host: 'mail', tag: 'qmail-send', text: 'end msg 1442624' });
     expect(isoFromMicros(b.stamp!.us)).toBe('2026-11-25T18:05:56.275607Z');
+  });
+
+  it('RFC 5424: a numeric PROCID is the pid, as [pid] is in RFC 3164', () => {
+    // constructed: the reliablepenguin Plesk line as rsyslog's RFC 5424 template writes it
+    const f = parseFrame('<22>1 2012-03-16T09:06:42+00:00 cloud1 qmail-queue-handlers 25914 - - handlers_stderr: REJECT', ctx);
+    expect(f).toMatchObject({ framing: 'rfc5424', host: 'cloud1', tag: 'qmail-queue-handlers', pid: 25914, text: 'handlers_stderr: REJECT' });
+    expect(parseFrame('<22>1 2012-03-16T09:06:42+00:00 cloud1 qmail-queue-handlers x1 - - x', ctx).pid).toBeUndefined();
   });
 
   it('a local syslog without a hostname: the tag is not taken for the host', () => {
