@@ -3,8 +3,8 @@
 
 import { civilToStamp, decodeTai64n, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
 
-// tai64nlocal also covers the readable-datetime multilog patches (same `YYYY-MM-DD HH:MM:SS.f` shape);
-// asctime is the multilog "localtime" patch (`Sat Dec 19 03:02:51 2009  text`).
+// tai64nlocal also covers the readable-datetime multilog patches and s6-log's T (same
+// `YYYY-MM-DD HH:MM:SS.f` shape); asctime is the multilog "localtime" patch (`Sat Dec 19 03:02:51 2009  text`).
 export type Framing = 'multilog' | 'tai64nlocal' | 'asctime' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
 
 export interface Frame {
@@ -34,7 +34,8 @@ const MONTHS: Readonly<Record<string, number>> = {
   Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
 };
 
-const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? /;
+// s6-log's T action writes the same stamp followed by two blanks
+const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? {1,2}/;
 const RX_3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (.*)$/s;
 const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
 // journald's short-precise adds a fraction to the 3164 stamp; pasted logs lose a day's pad blank

@@ -208,6 +208,11 @@ describe('framings of real servers (test/public)', () => {
     expect(isoFromMicros(parseFrame('Wed Dec  9 03:02:51 2009  x', ctx).stamp!.us)).toBe('2009-12-09T03:02:51.000000Z');
   });
 
+  it("tai64nlocal shape: s6-log's T writes two blanks after the stamp (from s6-log.c; no real sample found)", () => {
+    const f = parseFrame('2023-06-28 16:17:26.501272173  tcpserver: status: 0/200/0', ctx);
+    expect([f.framing, isoFromMicros(f.stamp!.us), f.text]).toEqual(['tai64nlocal', '2023-06-28T16:17:26.501272Z', 'tcpserver: status: 0/200/0']);
+  });
+
   it('tai64nlocal shape: 1 to 9 fraction digits or none (no producer of 6 or 0 digits was found)', () => {
     // constructed from the sagredo sample: only the fraction differs
     for (const [frac, iso] of [['.501272', '.501272'], ['', '.000000'], ['.5', '.500000']] as const) {
