@@ -4,8 +4,9 @@
 import { civilToStamp, decodeTai64n, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
 
 // tai64nlocal also covers the readable-datetime multilog patches and s6-log's T (same
-// `YYYY-MM-DD HH:MM:SS.f` shape); asctime is the multilog "localtime" patch (`Sat Dec 19 03:02:51 2009  text`).
-export type Framing = 'multilog' | 'tai64nlocal' | 'asctime' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
+// `YYYY-MM-DD HH:MM:SS.f` shape); asctime is the multilog "localtime" patch (`Sat Dec 19 03:02:51 2009  text`);
+// svlogd is runit's multilog (`2009-12-19_03:02:51.123456789 text`, UTC).
+export type Framing = 'multilog' | 'tai64nlocal' | 'asctime' | 'svlogd' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
 
 export interface Frame {
   readonly framing: Framing;
@@ -34,6 +35,8 @@ const MONTHS: Readonly<Record<string, number>> = {
   Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
 };
 
+// runit's and busybox's svlogd -tt (`_`) and -ttt (`T`): UTC, always 9 digits (busybox: µs + `000`)
+const RX_SVLOGD = /^(\d{4})-(\d\d)-(\d\d)[_T](\d\d):(\d\d):(\d\d)\.(\d{9}) /;
 // s6-log's T action writes the same stamp followed by two blanks
 const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? {1,2}/;
 const RX_3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (.*)$/s;
@@ -123,7 +126,19 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
   }
   if (c >= 48 && c <= 57) {
     if (raw.charCodeAt(4) === 45 /* - */) {
-      if (raw.charCodeAt(10) === 32 && (only === undefined || only === 'tai64nlocal')) {
+      // svlogd: `_` at 10, or `T` with the blank at 29 where RFC 3339 has its zone
+      const d10 = raw.charCodeAt(10);
+      if ((d10 === 95 || (d10 === 84 && raw.charCodeAt(29) === 32 && raw.charCodeAt(19) === 46))
+        && (only === undefined || only === 'svlogd')) {
+        const m = RX_SVLOGD.exec(raw);
+        if (m !== null) {
+          const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7]!, 0);
+          if (st !== undefined) {
+            return { framing: 'svlogd', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: false };
+          }
+        }
+      }
+      if (d10 === 32 && (only === undefined || only === 'tai64nlocal')) {
         const m = RX_LOCAL.exec(raw);
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', ctx.zone);
@@ -131,7 +146,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
             return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
           }
         }
-      } else if (raw.charCodeAt(10) === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
+      } else if (d10 === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
         const m = RX_3339.exec(raw);
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));

@@ -168,7 +168,7 @@ const PUBLIC_FRAMES: ReadonlyArray<{ file: string; year: number; want: readonly 
     { framing: 'rfc3164', iso: '2012-03-16T09:06:42.000000Z', host: 'cloud1', tag: 'qmail-queue-handlers', pid: 25914, text: "REJECT during call 'grey' handler" },
   ] },
 ];
-const FRAMINGS: readonly Framing[] = ['multilog', 'tai64nlocal', 'asctime', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'];
+const FRAMINGS: readonly Framing[] = ['multilog', 'tai64nlocal', 'asctime', 'svlogd', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'];
 
 describe('framings of real servers (test/public)', () => {
   for (const { file, year, want } of PUBLIC_FRAMES) {
@@ -211,6 +211,17 @@ describe('framings of real servers (test/public)', () => {
   it("tai64nlocal shape: s6-log's T writes two blanks after the stamp (from s6-log.c; no real sample found)", () => {
     const f = parseFrame('2023-06-28 16:17:26.501272173  tcpserver: status: 0/200/0', ctx);
     expect([f.framing, isoFromMicros(f.stamp!.us), f.text]).toEqual(['tai64nlocal', '2023-06-28T16:17:26.501272Z', 'tcpserver: status: 0/200/0']);
+  });
+
+  it('svlogd -tt / -ttt: UTC, `_` or `T`, nine digits (from runit fmt_ptime.c and busybox svlogd.c; no real sample found)', () => {
+    // constructed: the sagredo line's text under the two svlogd stamps (busybox pads µs with 000)
+    for (const raw of ['2023-06-28_16:17:26.501272000 tcpserver: status: 0/200/0', '2023-06-28T16:17:26.501272000 tcpserver: status: 0/200/0']) {
+      const f = parseFrame(raw, { zone: zoneResolver('Europe/Berlin'), yearFor: () => 2023 });
+      expect([f.framing, isoFromMicros(f.stamp!.us), f.text, f.local]).toEqual(['svlogd', '2023-06-28T16:17:26.501272Z', 'tcpserver: status: 0/200/0', false]);
+      for (const only of FRAMINGS) expect(parseFrame(raw, { ...ctx, only }).framing, only).toBe(only === 'svlogd' ? 'svlogd' : 'none');
+    }
+    // an RFC 3339 stamp with nine digits still has its zone where svlogd has its blank
+    expect(parseFrame('2026-11-25T19:05:56.123456789+01:00 mail qmail-send[812]: new msg 1442624', ctx).framing).toBe('rfc3339');
   });
 
   it('tai64nlocal shape: 1 to 9 fraction digits or none (no producer of 6 or 0 digits was found)', () => {
