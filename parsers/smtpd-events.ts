@@ -77,6 +77,9 @@ export type SmtpdEvent =
       readonly from: string; readonly to: string; readonly originIp: string; readonly originIpLogged?: string;
       readonly originRdns: string;
       readonly auth: string; readonly encryption: string; readonly reason: string | null }
+  // spamdyke's other lines (`spamdyke[P]: ERROR: …`, `FILTER_… ip: …`, `DEBUG(f()@file:line): …`)
+  | { readonly kind: 'spamdyke_note'; readonly pid: number; readonly level: 'error' | 'filter' | 'debug' | 'excessive';
+      readonly text: string }
   | { readonly kind: 'simscan'; readonly ppid: number; readonly result: string;
       readonly action: 'accept' | 'reject' | 'drop';   // queued / refused at DATA / accepted and discarded
       readonly score: number | null; readonly required: number | null;
@@ -126,7 +129,7 @@ export type SmtpdEventKind = SmtpdEvent['kind'];
 /** The add-on events: they attach to a session by pid (or by client IP when they carry no pid). */
 export type SmtpdAddonEvent = Extract<SmtpdEvent, {
   readonly kind: 'chkuser' | 'spamdyke' | 'simscan' | 'simscan_debug' | 'sqmail' | 'qlog' | 'smtpd_pidlog'
-    | 'smtpd_title' | 'smtpd_logit' | 'rbl_listed' | 'goodrcptto' | 'smtpd_recv' | 'smtpd_policy' | 'smtpd_rbl'
+    | 'smtpd_title' | 'smtpd_logit' | 'rbl_listed' | 'goodrcptto' | 'smtpd_recv' | 'smtpd_policy' | 'smtpd_rbl' | 'spamdyke_note'
     | 'indimail';
 }>;
 

@@ -23,6 +23,8 @@ const RX_CHKUSER_OLD =
   /^CHKUSER (?<title>[^:]+): from <(?<sender>[^:>|]*):(?<auth>[^:>|]*):(?<identify>[^>|]*)> remote <(?<helo>[^:>|]*):(?<rhost>[^:>|]*):(?<rip>[^>|]*)> rcpt <(?<rcpt>[^>]*)> : (?<desc>.*?)\s*$/;
 const RX_SPAMDYKE =
   /^(?:spamdyke\[(?<pid>\d+)\]: )?(?<result>[A-Z][A-Z0-9_]*) from: (?<from>\S*) to: (?<to>\S*) origin_ip: (?<ip>\S*) origin_rdns: (?<rdns>\S*) auth: (?<auth>\S*) encryption: (?<enc>\S*)(?: reason: (?<reason>.*))?$/;
+const RX_SPAMDYKE_NOTE =
+  /^spamdyke\[(?<pid>\d+)\]: (?:(?<level>ERROR|DEBUG|EXCESSIVE)(?:\(\w*\(\)@[^)]*\))?: (?<text>.*)|FILTER_(?<filter>[A-Z_]+ .*))$/;
 const RX_SIMSCAN =
   /^simscan:\[(?<ppid>\d+)\]:(?<result>[^:( ][^:(]*?)(?: \((?<score>-?\d+(?:\.\d+)?)\/(?<req>-?\d+(?:\.\d+)?)(?:\/(?<sreq>-?\d+(?:\.\d+)?))?\))?:(?<elapsed>\d+(?:\.\d+)?)s:(?<subject>.*):(?<ip>[^:]*):(?<sender>[^:]*):(?<rcpts>[^:]*?)\s*$/;
 const RX_SIMSCAN_DEBUG = /^simscan:(?:\[(?<ppid>\d+)\]:)? (?<text>.*)$/;
@@ -153,6 +155,25 @@ export const SPAMDYKE_FORMATS: readonly SmtpdFormat[] = [
   },
 ];
 
+export const SPAMDYKE_NOTE_FORMATS: readonly SmtpdFormat[] = [
+  {
+    name: 'spamdyke.note', kind: 'spamdyke_note', pattern: RX_SPAMDYKE_NOTE, provenance: 'source',
+    build: (g) => {
+      const pid = toInt(g['pid']);
+      if (pid === undefined) return undefined;
+      const filter = g['filter'];
+      if (filter !== undefined) return { kind: 'spamdyke_note', pid, level: 'filter', text: filter };
+      const level = g['level'] === 'ERROR' ? 'error' : g['level'] === 'DEBUG' ? 'debug' : 'excessive';
+      return { kind: 'spamdyke_note', pid, level, text: g['text'] ?? '' };
+    },
+    // spamdyke.h LOG_ERROR_*, LOG_VERBOSE_FILTER_*, LOG_DEBUG_* with log.c's "spamdyke[%d]: " on stderr
+    // (through syslog the tag is the framing's and an `ERROR: …` alone names no program: not taken)
+    samples: ['spamdyke[4711]: ERROR: unable to fork: Resource temporarily unavailable',
+      'spamdyke[4711]: FILTER_RDNS_MISSING ip: 203.0.113.66',
+      'spamdyke[4711]: DEBUG(filter_rdns_missing()@filter.c:1234): checking for missing rDNS; rdns: (unknown)'],
+  },
+];
+
 export const SIMSCAN_FORMATS: readonly SmtpdFormat[] = [
   {
     name: 'simscan.result', kind: 'simscan', pattern: RX_SIMSCAN, provenance: 'real',
@@ -253,7 +274,7 @@ export const QMAIL_SMTPD_FORMATS: readonly SmtpdFormat[] = [
 ];
 
 export const SMTPD_PATCH_FORMATS: readonly SmtpdFormat[] = [
-  ...CHKUSER_FORMATS, ...SPAMDYKE_FORMATS, ...SIMSCAN_FORMATS, ...QMAIL_SMTPD_FORMATS, ...INDIMAIL_FORMATS,
+  ...CHKUSER_FORMATS, ...SPAMDYKE_FORMATS, ...SPAMDYKE_NOTE_FORMATS, ...SIMSCAN_FORMATS, ...QMAIL_SMTPD_FORMATS, ...INDIMAIL_FORMATS,
   ...QMAIL_SMTPD_LOG_FORMATS, ...SMTPD_LOGGING_FORMATS,
 ];
 
@@ -268,7 +289,8 @@ export function parseSmtpdPatch(text: string): SmtpdEvent | undefined {
       return text.startsWith('CHKUSER ') ? matchFormats(CHKUSER_FORMATS, text) : undefined;
     case 115: // s
       if (text.startsWith('simscan:')) return matchFormats(SIMSCAN_FORMATS, text);
-      return text.startsWith('spamdyke[') ? matchFormats(SPAMDYKE_FORMATS, text) : undefined;
+      if (!text.startsWith('spamdyke[')) return undefined;
+      return text.includes(' origin_ip: ') ? matchFormats(SPAMDYKE_FORMATS, text) : matchFormats(SPAMDYKE_NOTE_FORMATS, text);
     case 113: // q
       if (text.startsWith('qmail-smtpd')) return matchFormats(QMAIL_SMTPD_ALL, text);
       if (text.startsWith('qlog')) return matchFormats(QMAIL_SMTPD_FORMATS, text);

@@ -145,6 +145,14 @@ describe('spamdyke and s/qmail', () => {
       .toMatchObject({ originIp: '203.0.113.66', originIpLogged: '::ffff:203.0.113.66', allowed: false, reason: 'DENIED_RBL_MATCH' });
   });
 
+  it('spamdyke\'s ERROR/FILTER/DEBUG lines on stderr; a bare "ERROR: …" names no program', () => {
+    expect(parseSmtpdText('spamdyke[4711]: FILTER_RDNS_MISSING ip: 203.0.113.66'))
+      .toEqual({ kind: 'spamdyke_note', pid: 4711, level: 'filter', text: 'RDNS_MISSING ip: 203.0.113.66' });
+    expect(parseSmtpdText('spamdyke[4711]: DEBUG(filter_rdns_missing()@filter.c:1234): checking for missing rDNS; rdns: (unknown)'))
+      .toEqual({ kind: 'spamdyke_note', pid: 4711, level: 'debug', text: 'checking for missing rDNS; rdns: (unknown)' });
+    expect(parseSmtpdText('ERROR: unable to fork: Resource temporarily unavailable')).toBeUndefined();
+  });
+
   it('s/qmail: SPAMCONTROL conditions ending in ":" and the RBL patch\'s list', () => {
     expect(parseSmtpdText('qmail-smtpd: pid 4714 Reject::RCPT::Toomany_Rcptto: P:ESMTP S:203.0.113.66:unknown H:h F:x@s T:a@e'))
       .toMatchObject({ kind: 'sqmail', condition: 'Toomany_Rcptto', detail: null, rcpt: 'a@e' });
