@@ -25,6 +25,7 @@ const RX_DENY =
 const RX_DENY_LIMIT =
   /^tcpserver: deny (?<pid>\d+) (?<lhost>[^: ]*):(?<lip>\S*):(?<lport>\d+) (?<rhost>[^: ]*):(?<rip>\S*):(?<rinfo>[^: ]*):(?<rport>\d+) (?<lname>LOAD|MAXCONNIP|MAXCONNC):(?<lvalue>\d+)$/;
 const RX_END = /^tcpserver: end (?<pid>\d+) status (?<status>\d+)$/;
+const RX_END_SIGNAL = /^tcpserver: end (?<pid>\d+) killed by signal (?<sig>\d+)$/;
 const RX_WARNING = /^tcpserver: warning: (?<text>.*)$/;
 const RX_FATAL = /^tcpserver: fatal: (?<text>.*)$/;
 
@@ -130,6 +131,18 @@ export const TCPSERVER_FORMATS: readonly SmtpdFormat[] = [
       return { kind: 'tcp_end', pid, status, exitCode: w.exitCode, signal: w.signal, core: w.core };
     },
     samples: ['tcpserver: end 9189 status 0', 'tcpserver: end 9494 status 256', 'tcpserver: end 9493 status 25600'],
+  },
+  {
+    name: 'tcpserver.end.signal', kind: 'tcp_end', pattern: RX_END_SIGNAL, provenance: 'source',
+    build: (g) => {
+      const pid = toInt(g['pid']);
+      const sig = toInt(g['sig']);
+      if (pid === undefined || sig === undefined || sig === 0 || sig > 127) return undefined;
+      return { kind: 'tcp_end', pid, status: sig, exitCode: null, signal: sig, core: false };
+    },
+    // indimail-mta ucspi-tcp-x/tcpserver.c sigchld(); `status` holds the wait status it stands for.
+    // (Its `end P status N` prints the exit code, not the wait status: it reads as djb's line.)
+    samples: ['tcpserver: end 4711 killed by signal 9'],
   },
   {
     name: 'tcpserver.warning', kind: 'tcp_warning', pattern: RX_WARNING, provenance: 'source',

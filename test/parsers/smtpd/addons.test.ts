@@ -89,6 +89,12 @@ describe('tcpserver: patched forms and IPv4-mapped peers', () => {
     expect(parseSmtpdText('tcpserver: ok 4711 mx:192.0.2.1:25 :198.51.100.7::40123 MAXCONNIP:5')).toBeUndefined();
   });
 
+  it('indimail: a child killed by a signal', () => {
+    expect(parseSmtpdText('tcpserver: end 4711 killed by signal 9'))
+      .toEqual({ kind: 'tcp_end', pid: 4711, status: 9, exitCode: null, signal: 9, core: false });
+    expect(parseSmtpdText('tcpserver: end 4711 killed by signal 0')).toBeUndefined();
+  });
+
   it('status with a third number or indimail\'s note', () => {
     expect(parseSmtpdText('tcpserver: status: 0/200/0')).toEqual({ kind: 'tcp_status', busy: 0, limit: 200, third: 0 });
     expect(parseSmtpdText('tcpserver: status: 1/40 un-encrypted session, pid=4711, IP 192.0.2.10'))
