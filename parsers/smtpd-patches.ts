@@ -151,6 +151,9 @@ export const SPAMDYKE_FORMATS: readonly SmtpdFormat[] = [
     samples: [
       'spamdyke[29207]: DENIED_RDNS_MISSING from: a@b to: c@d origin_ip: 203.0.113.66 origin_rdns: (unknown) auth: (unknown) encryption: (none) reason: (empty)',
       'ALLOWED from: alice@example.org to: bob@example.net origin_ip: 192.0.2.10 origin_rdns: mail.example.org auth: (unknown) encryption: (none)',
+      // spamdyke.h REJECTION_DATA_SMTP_AUTH_FAILURE: a failed SMTP AUTH spamdyke handled itself
+      'FAILED_AUTH from: (unknown) to: (unknown) origin_ip: 203.0.113.70 origin_rdns: (unknown) auth: admin encryption: TLS reason: FAILED_AUTH',
+      'UNKNOWN_AUTH from: (unknown) to: (unknown) origin_ip: 203.0.113.71 origin_rdns: (unknown) auth: (unknown) encryption: (none)',
     ],
   },
 ];
@@ -298,7 +301,8 @@ export function parseSmtpdPatch(text: string): SmtpdEvent | undefined {
         ? matchFormats(INDIMAIL_FORMATS, text) : undefined;
     case 109: case 112: // m(ail recv:) p(olicy_check:)
       return parseSmtpdLogging(text) ?? parseRblListed(text);
-    case 65: case 68: case 69: case 84: // A(LLOWED…) D(ENIED…) E(RROR…) T(IMEOUT, TLS_…): spamdyke via syslog
+    // spamdyke via syslog: A(LLOWED…) D(ENIED…) E(RROR…) F(AILED_AUTH, FAILED_TLS) T(IMEOUT, TLS_ENCRYPTED) U(NKNOWN_AUTH)
+    case 65: case 68: case 69: case 70: case 84: case 85:
       return text.includes(' origin_ip: ') ? matchFormats(SPAMDYKE_FORMATS, text) : undefined;
     default:
       // the old rblsmtpd's `LIST blocked IP …` (syslog tag rblsmtpd): a list's name, any letter

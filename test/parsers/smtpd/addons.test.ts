@@ -151,6 +151,13 @@ describe('spamdyke and s/qmail', () => {
       .toMatchObject({ originIp: '203.0.113.66', originIpLogged: '::ffff:203.0.113.66', allowed: false, reason: 'DENIED_RBL_MATCH' });
   });
 
+  it('spamdyke via syslog: every result name spamdyke.h has, whatever its first letter', () => {
+    for (const r of ['ALLOWED', 'ALLOWED_TLS', 'DENIED_GRAYLISTED', 'FAILED_AUTH', 'FAILED_TLS', 'TIMEOUT', 'TLS_ENCRYPTED', 'UNKNOWN_AUTH']) {
+      expect(parseSmtpdText(`${r} from: a@b to: c@d origin_ip: 192.0.2.1 origin_rdns: (unknown) auth: (unknown) encryption: (none)`), r)
+        .toMatchObject({ kind: 'spamdyke', result: r, allowed: r.startsWith('ALLOWED'), pid: null });
+    }
+  });
+
   it('spamdyke\'s ERROR/FILTER/DEBUG lines on stderr; a bare "ERROR: …" names no program', () => {
     expect(parseSmtpdText('spamdyke[4711]: FILTER_RDNS_MISSING ip: 203.0.113.66'))
       .toEqual({ kind: 'spamdyke_note', pid: 4711, level: 'filter', text: 'RDNS_MISSING ip: 203.0.113.66' });
