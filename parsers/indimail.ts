@@ -7,6 +7,8 @@
 // `qmail-smtpd: pid P MAIL from <S> RCPT <R> Size: N X-Bogosity: …` from qmail-smtpd and the same
 // as `qmail-local: pid P …`/`qmail-remote: pid P …` from spawn-filter at delivery. Older versions
 // wrote `MAIL from: <S>`, no TLS= and one space (the rsmtp.sh comment's real line).
+// A failed SMTP AUTH (err_authfailure, err_authinsecure): `… AUTH USER [U] status=[N] AUTH M TLS=T
+// auth failure`, and `… AUTH Mstatus=[N] TLS=T auth failure` (no space: the source's).
 
 import type { Bogosity, Captures, SmtpdEvent, SmtpdFormat } from './smtpd-events.js';
 import { matchFormats, toInt } from './smtpd-events.js';
@@ -20,8 +22,10 @@ const RX_QUEUE_ERROR =
   /^qmail-smtpd: pid (?<pid>\d+)(?: from (?<ip>\S*))? (?<error>.*?) \((?<perm>permanent|temporary)\): HELO <(?<helo>[^>]*)> MAIL from <(?<from>[^>]*)> RCPT <(?<rcpt>[^>]*)> AUTH <(?<auth>[^>]*)> Size: (?<size>\d+)(?: (?<bogo>X-Bogo[sc]ity: .*?))? TLS=(?<tls>\S+) qp (?<qp>\d+)$/;
 const RX_FIFO =
   /^(?<prog>qmail-smtpd|qmail-local|qmail-remote): pid (?<pid>\d+) MAIL from <(?<from>[^>]*)> RCPT <(?<rcpt>[^>]*)> Size: (?<size>\d+)(?: (?<bogo>X-Bogo[sc]ity: .*))?$/;
+const RX_AUTH_FAILURE =
+  /^qmail-smtpd: pid (?<pid>\d+)(?: from (?<ip>\S*))? {1,2}AUTH (?:USER \[(?<user>[^\]]*)\] status=\[(?<status>-?\d*)\] AUTH (?<method>\S*) |(?<method2>[A-Za-z0-9-]*?) ?status=\[(?<status2>-?\d*)\] )TLS=(?<tls>\S+) auth failure$/;
 const RX_OTHER =
-  /^qmail-smtpd: pid (?<pid>\d+) from (?<ip>\S+) (?! ?HELO <| ?NOTIFY: )(?!.*\((?:permanent|temporary)\): HELO <)(?<text>.+)$/;
+  /^qmail-smtpd: pid (?<pid>\d+) from (?<ip>\S+) (?! ?HELO <| ?NOTIFY: | ?AUTH (?:USER \[|\S*status=\[).*auth failure$)(?!.*\((?:permanent|temporary)\): HELO <)(?<text>.+)$/;
 
 const RX_SPAMICITY = /(?:spamicity|spam probability)=(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)/i;
 
@@ -34,18 +38,20 @@ export function bogosity(header: string | undefined): Bogosity | null {
   return { verdict: (comma < 0 ? text : text.slice(0, comma)).trim(), spamicity: sp === null ? null : Number(sp[1]), text };
 }
 
-function event(line: 'accepted' | 'notify' | 'queue_error' | 'fifo' | 'other', g: Captures): SmtpdEvent | undefined {
+function event(line: 'accepted' | 'notify' | 'queue_error' | 'fifo' | 'auth_failure' | 'other', g: Captures): SmtpdEvent | undefined {
   const pid = toInt(g['pid']);
   if (pid === undefined) return undefined;
   const ip = g['ip'];
   const perm = g['perm'];
+  const status = g['status'] ?? g['status2'];
   return {
     kind: 'indimail', program: g['prog'] ?? 'qmail-smtpd', pid, line,
     ...(ip === undefined ? { ip: null } : ipFields(ip)),
-    helo: g['helo'] ?? null, from: g['from'] ?? null, rcpt: g['rcpt'] ?? null, auth: g['auth'] ?? null,
+    helo: g['helo'] ?? null, from: g['from'] ?? null, rcpt: g['rcpt'] ?? null, auth: g['auth'] ?? g['user'] ?? null,
     size: toInt(g['size']) ?? null, tls: g['tls'] ?? null, bogosity: bogosity(g['bogo']),
-    error: g['error'] ?? null, permanent: perm === undefined ? null : perm === 'permanent',
-    qp: toInt(g['qp']) ?? null, text: g['text'] ?? '',
+    error: g['error'] ?? (status === undefined ? null : `status=[${status}]`),
+    permanent: perm === undefined ? null : perm === 'permanent',
+    qp: toInt(g['qp']) ?? null, method: g['method'] ?? g['method2'] ?? null, text: g['text'] ?? '',
   };
 }
 
@@ -80,6 +86,14 @@ export const INDIMAIL_FORMATS: readonly SmtpdFormat[] = [
     samples: [
       'qmail-smtpd: pid 4711 MAIL from <alice@example.org> RCPT <bob@example.net> Size: 2281 X-Bogosity: Ham, tests=bogofilter, spamicity=0.000012, version=1.2.5',
       'qmail-local: pid 4790 MAIL from <alice@example.org> RCPT <bob@example.net> Size: 2281 X-Bogosity: Spam, tests=bogofilter, spamicity=0.991, version=1.2.5',
+    ],
+  },
+  {
+    name: 'indimail.auth_failure', kind: 'indimail', pattern: RX_AUTH_FAILURE, provenance: 'source',
+    build: (g) => event('auth_failure', g),
+    samples: [
+      'qmail-smtpd: pid 4717 from 203.0.113.80  AUTH USER [admin@example.org] status=[1] AUTH LOGIN TLS=No auth failure',
+      'qmail-smtpd: pid 4718 from 203.0.113.81  AUTH PLAINstatus=[1] TLS=No auth failure',
     ],
   },
   {

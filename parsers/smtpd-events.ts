@@ -117,11 +117,12 @@ export type SmtpdEvent =
       readonly to: string; readonly authenticated: boolean; readonly note: string | null }
   // indimail-mta qmail-smtpd (`qmail-smtpd: pid P from IP …`) and its LOGFILTER fifo lines
   | { readonly kind: 'indimail'; readonly program: string; readonly pid: number;
-      readonly line: 'accepted' | 'notify' | 'queue_error' | 'fifo' | 'other';
+      readonly line: 'accepted' | 'notify' | 'queue_error' | 'fifo' | 'auth_failure' | 'other';
       readonly ip: string | null; readonly ipLogged?: string; readonly helo: string | null;
       readonly from: string | null; readonly rcpt: string | null; readonly auth: string | null;
       readonly size: number | null; readonly tls: string | null; readonly bogosity: Bogosity | null;
       readonly error: string | null; readonly permanent: boolean | null; readonly qp: number | null;
+      readonly method: string | null;     // auth_failure: LOGIN, PLAIN, CRAM-MD5, … (auth = the user tried)
       readonly text: string };
 
 export type SmtpdEventKind = SmtpdEvent['kind'];

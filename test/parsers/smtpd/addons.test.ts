@@ -207,7 +207,7 @@ describe('indimail qmail-smtpd', () => {
       kind: 'indimail', program: 'qmail-smtpd', pid: 1821, line: 'accepted', ip: '127.0.0.1', helo: 'localhost.localdomain',
       from: 'jbks@tca-os.de', rcpt: 'yahoo', auth: 'local-rcpt', size: 2281, tls: null,
       bogosity: { verdict: 'No', spamicity: 0.208748, text: 'No, spam probability=0.208748, cutoff=5.11e-01' },
-      error: null, permanent: null, qp: null, text: '',
+      error: null, permanent: null, qp: null, method: null, text: '',
     });
   });
 
@@ -221,6 +221,14 @@ describe('indimail qmail-smtpd', () => {
     expect(parseSmtpdText('qmail-smtpd: pid 4714 from 203.0.113.9 mail server permanently rejected message (#5.3.0) (permanent): HELO <spam.example> MAIL from <x@spam.example> RCPT <bob@example.net> AUTH <local-rcpt> Size: 5120 X-Bogosity: Spam, tests=bogofilter, spamicity=0.999, version=1.2.5 TLS=No qp 4716'))
       .toMatchObject({ line: 'queue_error', error: 'mail server permanently rejected message (#5.3.0)', permanent: true, qp: 4716,
         tls: 'No', bogosity: { verdict: 'Spam', spamicity: 0.999 }, rcpt: 'bob@example.net' });
+  });
+
+  it('a failed SMTP AUTH: the user tried, the method, the status', () => {
+    expect(parseSmtpdText('qmail-smtpd: pid 4717 from 203.0.113.80  AUTH USER [admin@example.org] status=[1] AUTH LOGIN TLS=No auth failure'))
+      .toMatchObject({ kind: 'indimail', line: 'auth_failure', pid: 4717, ip: '203.0.113.80', auth: 'admin@example.org',
+        method: 'LOGIN', error: 'status=[1]', tls: 'No' });
+    expect(parseSmtpdText('qmail-smtpd: pid 4718 from 203.0.113.81  AUTH Unknown status=[-1] TLS=No auth failure'))
+      .toMatchObject({ line: 'auth_failure', auth: null, method: 'Unknown', error: 'status=[-1]' });
   });
 
   it('the LOGFILTER fifo lines of qmail-smtpd and spawn-filter; other logerr() lines', () => {
