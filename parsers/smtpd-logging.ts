@@ -19,6 +19,12 @@ const RX_RECV = /^mail recv: pid (?<pid>\d+) from <(?<sender>[^>]*)> qp (?<qp>\d
 const RX_POLICY =
   /^policy_check: (?<fs>[a-z]+) (?<from>\S+) -> (?<ts>[a-z]+) (?<to>\S+)(?: \((?<note>[^()]*)\))?$/;
 
+/** `<a@b>` → `a@b` (a collector that reads these lines expects either). */
+function unbracket(s: string | undefined): string {
+  if (s === undefined) return '';
+  return s.length >= 2 && s.charCodeAt(0) === 60 && s.charCodeAt(s.length - 1) === 62 ? s.slice(1, -1) : s;
+}
+
 export const QMAIL_SMTPD_LOG_FORMATS: readonly SmtpdFormat[] = [
   {
     name: 'goodrcptto.bad', kind: 'goodrcptto', pattern: RX_GOODRCPTTO, provenance: 'unverified',
@@ -56,8 +62,8 @@ export const SMTPD_LOGGING_FORMATS: readonly SmtpdFormat[] = [
     name: 'smtpd.policy', kind: 'smtpd_policy', pattern: RX_POLICY, provenance: 'unverified',
     build: (g) => {
       const note = g['note'] ?? null;
-      return { kind: 'smtpd_policy', fromScope: g['fs'] ?? '', from: g['from'] ?? '', toScope: g['ts'] ?? '',
-        to: g['to'] ?? '', authenticated: note === 'AUTHENTICATED SENDER', note };
+      return { kind: 'smtpd_policy', fromScope: g['fs'] ?? '', from: unbracket(g['from']), toScope: g['ts'] ?? '',
+        to: unbracket(g['to']), authenticated: note === 'AUTHENTICATED SENDER', note };
     },
     samples: ['policy_check: local alice@example.org -> remote bob@example.com (AUTHENTICATED SENDER)',
       'policy_check: remote x@example.com -> local bob@example.org'],

@@ -120,9 +120,11 @@ export const CHKUSER_FORMATS: readonly SmtpdFormat[] = [
   {
     name: 'chkuser.v2.0', kind: 'chkuser', pattern: RX_CHKUSER_OLD, provenance: 'real',
     build: (g) => chkuser('v2.0', g),
-    // denbaguse-blog-splogger-syslog-2010.log, the line the blog wrapped joined back with one space
+    // denbaguse-blog-splogger-syslog-2010.log and qmailrecorder-comment-chkuser-2010.log, each line
+    // wrapped by its document joined back with one space
     samples: [
       'CHKUSER accepted any rcpt: from <test@testaja.com:postmaster@testaja.lg:> remote <:unknown:127.0.0.1> rcpt <postmaster@testaja.lg> : accepted any recipient for any rcpt domain',
+      'CHKUSER accepted sender: from <newinfotr@adv.strawberrynet.com::> remote <smtp156.strawberrynet.com:unknown:202.181.189.53> rcpt <> : sender accepted',
     ],
     // the colon form of chkuser 2.0.8/2.0.9 (doc/CHKUSER.log_format: from <sender:remoteinfo:relayclient>)
     sourceSamples: [

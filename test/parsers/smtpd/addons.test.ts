@@ -104,6 +104,17 @@ describe('tcpserver: patched forms and IPv4-mapped peers', () => {
 });
 
 describe('chkuser', () => {
+  it('the colon form at the sender stage (public: a collector\'s comment, real multilog line)', () => {
+    const [line] = publicText('qmailrecorder-comment-chkuser-2010.log').split('\n');
+    const f = parseFrame(line ?? '', ctx);
+    expect(f.framing).toBe('multilog');
+    expect(parseSmtpdText(f.text)).toEqual({
+      kind: 'chkuser', style: 'v2.0', title: 'accepted sender', accepted: true, sender: 'newinfotr@adv.strawberrynet.com',
+      auth: '', identify: '', helo: 'smtp156.strawberrynet.com', remoteHost: 'unknown', remoteIp: '202.181.189.53', rcpt: '',
+      description: 'sender accepted', stage: 'sender', threshold: false,
+    });
+  });
+
   it('sender stage, relaying, thresholds (chkuser.c calls)', () => {
     expect(parseSmtpdText('CHKUSER accepted sender: from <a@example.org|remoteinfo/auth:|chkuser-identify:> remote <helo:mx|remotehostname:mx.example.org|remotehostip:::ffff:192.0.2.10> rcpt <> : sender accepted'))
       .toEqual({
@@ -194,6 +205,7 @@ describe('goodrcptto, "mail recv" and policy_check (issue 12 quotes)', () => {
       authenticated: true, note: 'AUTHENTICATED SENDER',
     });
     expect(parseSmtpdText('policy_check: remote x@example.com -> local bob@example.org')).toMatchObject({ authenticated: false, note: null });
+    expect(parseSmtpdText('policy_check: remote <x@example.com> -> local <bob@example.org>')).toMatchObject({ from: 'x@example.com', to: 'bob@example.org' });
     expect(parseSmtpdText('mail recv: pid 4711 from <a@b> qp x')).toBeUndefined();
   });
 });
