@@ -99,9 +99,12 @@ export const INDIMAIL_FORMATS: readonly SmtpdFormat[] = [
   {
     name: 'indimail.other', kind: 'indimail', pattern: RX_OTHER, provenance: 'source',
     build: (g) => event('other', g),
+    // smtpd.c logerr(1, …) calls; the last two as indimail's rsmtpfailures.sh lists the shapes it counts
     samples: [
       'qmail-smtpd: pid 4715 from 203.0.113.9 Invalid RECIPIENT address: MAIL from <x@spam.example> RCPT nobody@example.net',
       'qmail-smtpd: pid 4716 from 203.0.113.9 SMTP Protocol violation - Early Talking',
+      'qmail-smtpd: pid 1821 from 127.0.0.1 Invalid RELAY client: MAIL from: <mbhangui@indi.com>, RCPT <mbhangui@yahoo.com>',
+      'qmail-smtpd: pid 1821 from 127.0.0.1 Too many RECIPIENTS: MAIL from <a@indi.com> Last RCPT <a@indi.com>',
     ],
   },
 ];
