@@ -60,6 +60,17 @@ export function commandsToLoad(argv: readonly string[]): CommandName[] {
   return named.includes(argv[0] as CommandName) ? named : ['live', ...named];
 }
 
+/**
+ * yargs 17 renders the whole help text as soon as a named command's handler has started, in case
+ * the handler later asks for it (~10 ms of a `show`). Ours never do: errors are one line and only
+ * the default command shows the help. Through yargs' internal methods, so only where they exist.
+ */
+function skipHelpCache(y: unknown): void {
+  type Internal = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (y as Internal).getInternalMethods?.().getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
 /** One line on stderr, whatever the message held (yargs' are multi-line; paths and values are the user's). */
 function fail(message: string, hint?: string): void {
   const line = (x: string): string => escapeTerminal(x.trim().replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; '));
@@ -83,6 +94,7 @@ export async function main(argv: string[]): Promise<void> {
       if (full !== undefined) y.command(full);
       else y.command(HEADS[n].command, HEADS[n].describe);
     }
+    skipHelpCache(y);
     await y
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
       .strict()
