@@ -1,11 +1,12 @@
 // Builds the benchmark log: the lab's volume send log replayed N times, each copy's TAI64N stamps
 // shifted past the previous one, with a qmail-send restart (`status: exiting`) between copies.
 
-import { createReadStream, createWriteStream, readdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { decodeTai64n, encodeTai64n } from '../../parsers/timestamp.js';
+import { LAB } from '../helpers/lab.js';
 
 export async function readVolume(dir: string): Promise<string[]> {
   const names = readdirSync(dir).filter((n) => n.startsWith('@') || n.startsWith('current')).sort((a, b) =>
@@ -40,4 +41,13 @@ export async function writeReplay(lines: readonly string[], copies: number, out:
   }
   await new Promise<void>((r) => ws.end(r));
   return n;
+}
+
+/** DIR/send-xN.log, the volume send log replayed N times: made from test/lab on first use, then kept. */
+export async function replayLog(dir: string, copies: number): Promise<string> {
+  const file = join(dir, `send-x${copies}.log`);
+  if (existsSync(file)) return file;
+  await writeReplay(await readVolume(join(LAB, 'volume', 'logs', 'send')), copies, file + '.tmp');
+  renameSync(file + '.tmp', file);
+  return file;
 }
