@@ -16,8 +16,9 @@ import { ClosedPipe } from './output.js';
 import type { Db } from '../store/db.js';
 
 // yargs' CommonJS build: its help layout (cliui) wraps with wrap-ansi at word boundaries; the ESM
-// build's cliui cuts words anywhere ("defau lt").
-const yargs = createRequire(import.meta.url)('yargs') as typeof yargsType;
+// build's cliui cuts words anywhere ("defau lt"). `yargs/yargs` is its documented entry without the
+// singleton that `require('yargs')` builds from process.argv on load (~5 ms, never used here).
+const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsType;
 
 type Loaded = CommandModule<object, never>;
 
