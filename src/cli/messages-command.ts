@@ -9,6 +9,7 @@ import {
   colorOption, dbOption, hostOption, jsonOption, limitOption, oneOf, sinceOption, styleOf, timeRange, tzOption, untilOption,
 } from './common.js';
 import { writeAll } from './output.js';
+import { HEADS } from './commands.js';
 
 const OUTCOMES = ['delivered', 'failed', 'deferred', 'pending'] as const;
 /** On a terminal, a list stops here unless --limit says otherwise (a pipe gets everything). */
@@ -20,8 +21,7 @@ interface Args {
 }
 
 export const messagesCommand: CommandModule<object, Args> = {
-  command: 'messages',
-  describe: 'list message timelines, newest first (what happened to mail for bob@ yesterday?)',
+  ...HEADS.messages,
   builder: (y) => y
     .option('since', sinceOption)
     .option('until', untilOption)
