@@ -43,8 +43,8 @@ export function parseKey(key: string): KeyParts | undefined {
 
 /** The `#n` of a timeline's key (0: none). */
 export const dupOf = (key: string): number => {
-  const i = key.lastIndexOf('#');
-  return i < 0 ? 0 : Number(key.slice(i + 1));
+  const m = /#(\d+)$/.exec(key);
+  return m === null ? 0 : Number(m[1]);
 };
 
 /** Message rows with their id exact (as text: a double would round ids beyond 2^53). Alias m. */
