@@ -169,7 +169,10 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
       // an older segment ends for good: what it holds is final.
       const closed = sessions.drain();
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), correlator.snapshot()],
-        [stateName('reader', seg), b.reader], [stateName('sessions', seg), structuredClone(sessions.snapshot())]];
+        [stateName('reader', seg), b.reader], [stateName('sessions', seg),
+          // the snapshot is written in this same tick; only a segment's end flushes the sessions
+          // it refers to before then, so only that one needs its own copy
+          b.final && seg !== 0 ? structuredClone(sessions.snapshot()) : sessions.snapshot()]];
       const all = [...(b.final && seg !== 0 ? [...closed, ...sessions.flushClosing(), ...sessions.flushOpen()]
         : [...closed, ...sessions.peek(b.final)]), ...replayed.handed];
       for (const x of all) written.add(sessionKey(x));
