@@ -69,7 +69,7 @@ export interface Session {
   readonly local: { readonly ip: string | null; readonly port: number | null; readonly host: string | null };
   readonly tcp: 'ok' | 'deny' | null;
   readonly exit: { readonly status: number; readonly code: number | null; readonly signal: number | null } | null;
-  readonly rbl: { readonly code: number; readonly text: string } | null;
+  readonly rbl: { readonly code: number; readonly text: string; readonly list?: string } | null;
   readonly dialogue: boolean;                  // recordio records seen: the SMTP dialogue is known
   readonly greeting: SessionReply | null;
   readonly helo: { readonly verb: 'HELO' | 'EHLO'; readonly arg: string } | null;
