@@ -65,6 +65,7 @@ describe('RBL add-ons', () => {
   it('tcpserver limits: a deny names the limit', () => {
     const s = only(run(['tcpserver: deny 7001 0:127.0.0.1:25 :203.0.113.5::40002 MAXCONNIP:3', end(7001)]).sessions);
     expect(s.verdict).toBe('tcprules deny (MAXCONNIP)');
+    expect(s.tcpLimit).toBe('MAXCONNIP');              // kept on the session, so a seam join keeps it
   });
 });
 
