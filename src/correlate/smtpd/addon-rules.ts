@@ -1,8 +1,8 @@
 // What each qmail-smtpd add-on's line means to a session, one rule per event kind: where it
 // belongs (its smtpd pid, else the client IP), whether it turned the client away or let mail
 // through (for the verdict), the QMAILQUEUE wrapper it shows, and the envelope it reports when
-// recordio does not log the dialogue. A new add-on is a new entry here; a kind without one is
-// kept on the only open session of its stream and says nothing.
+// recordio does not log the dialogue, or the refusal that ended the connection. A new add-on is a
+// new entry here; a kind without one is kept on the only open session of its stream and says nothing.
 
 import type { SmtpdAddonEvent } from '../../../parsers/smtpd-events.js';
 import type { DataResult } from './session-types.js';
@@ -19,6 +19,12 @@ export interface AddonRule<E extends SmtpdAddonEvent> {
   readonly wrapper?: string;
   /** The envelope it reports, for a session whose dialogue recordio does not show. */
   readonly envelope?: (ev: E, env: Envelope) => void;
+  /** The line belongs to no session (counted as an orphan add-on line, like one whose session is gone). */
+  readonly detached?: (ev: E) => boolean;
+  /** The connection was refused outright (an RBL): the session's verdict. */
+  readonly refusal?: (ev: E) => string | null;
+  /** What the line says of the session itself (AUTH, client IP), dialogue logged or not. */
+  readonly session?: (ev: E, s: MSession) => void;
 }
 
 type Rules = { readonly [K in SmtpdAddonEvent['kind']]?: AddonRule<Extract<SmtpdAddonEvent, { kind: K }>> };
@@ -30,7 +36,9 @@ export const ADDON_RULES: Rules = {
     envelope: (ev, env) => {
       env.known();
       const t = env.tx(ev.sender);
-      if (t !== undefined) env.rcpt(t, ev.rcpt, ev.accepted, null, ev.accepted ? null : 'chkuser');
+      if (t === undefined) return;
+      if (ev.stage === 'sender') env.mailVerdict(t, ev.accepted, ev.accepted ? null : 'chkuser');
+      else env.rcpt(t, ev.rcpt, ev.accepted, null, ev.accepted ? null : ev.threshold ? 'chkuser_threshold' : 'chkuser');
     },
   },
   spamdyke: {
@@ -46,10 +54,10 @@ export const ADDON_RULES: Rules = {
   },
   simscan: {
     pid: (ev) => ev.ppid,
-    says: (ev) => (/^clean/i.test(ev.result) ? 'accept' : 'reject'),
+    says: (ev) => (ev.action === 'reject' ? 'reject' : 'accept'),   // drop: accepted, then discarded
     wrapper: 'simscan',
   },
-  simscan_debug: {},
+  simscan_debug: { pid: (ev) => ev.ppid },
   sqmail: {
     pid: (ev) => ev.pid,
     says: (ev) => (/^reject/i.test(ev.action) ? 'reject' : /^accept/i.test(ev.action) ? 'accept' : null),
@@ -100,6 +108,61 @@ export const ADDON_RULES: Rules = {
     ip: (ev) => ev.ip,
     says: () => 'reject',                     // the logit patch logs refusals only
   },
+  rbl_listed: {
+    ip: (ev) => ev.ip,
+    says: () => 'reject',
+    refusal: (ev) => `rblsmtpd (${ev.list})`,
+    session: (ev, s) => { s.client.ip ??= ev.ip; },
+  },
+  smtpd_rbl: {
+    ip: (ev) => ev.ip,
+    says: () => 'reject',
+    refusal: (ev) => `smtpd RBL ${ev.code} (${ev.list})`,
+    session: (ev, s) => { s.client.ip ??= ev.ip; },
+  },
+  goodrcptto: {
+    pid: (ev) => ev.pid,
+    says: (ev) => (ev.ok ? 'accept' : 'reject'),
+    envelope: (ev, env) => {
+      if (ev.rcpt === null) return;
+      env.known();
+      const t = env.tx(ev.sender);
+      if (t !== undefined) env.rcpt(t, ev.rcpt, ev.ok, null, ev.ok ? null : 'goodrcptto');
+    },
+  },
+  smtpd_recv: {
+    pid: (ev) => ev.pid,
+    says: () => 'accept',
+    envelope: (ev, env) => {
+      env.known();
+      const t = env.tx(ev.sender);
+      if (t !== undefined) env.data(t, null, null, ev.qp, 'queued');
+    },
+  },
+  smtpd_policy: {                             // no pid, no IP: the only open session of its stream
+    session: (ev, s) => {
+      if (ev.authenticated && (s.auth === null || s.auth.user === null)) {
+        s.auth = { mechanism: s.auth?.mechanism ?? null, user: ev.from, ok: true };
+      }
+    },
+  },
+  spamdyke_note: { pid: (ev) => ev.pid },
+  indimail: {
+    pid: (ev) => ev.pid,
+    detached: (ev) => ev.program !== 'qmail-smtpd',   // qmail-local / qmail-remote fifo lines
+    says: (ev) => (ev.line === 'accepted' ? 'accept' : ev.line === 'queue_error' ? 'reject' : null),
+    envelope: (ev, env) => {
+      if (ev.line !== 'accepted' && ev.line !== 'queue_error') return;
+      env.known();
+      const t = env.tx(ev.from);
+      if (t === undefined) return;
+      if (ev.line === 'accepted') { if (ev.rcpt !== null) env.rcpt(t, ev.rcpt, true, null, null); }
+      else env.data(t, null, 'queue', ev.qp, ev.permanent === true ? 'refused' : 'tempfail');
+    },
+    session: (ev, s) => {
+      if (ev.line === 'auth_failure') s.auth = { mechanism: ev.method, user: ev.auth, ok: false };
+    },
+  },
 };
 
 /** The rule of an event's kind (typed for that kind), if any. */
@@ -110,6 +173,15 @@ export function ruleOf<E extends SmtpdAddonEvent>(ev: E): AddonRule<E> | undefin
 /** An add-on's line that turned the client away (and one that let mail through). */
 export function addonSays(ev: SmtpdAddonEvent): AddonSays {
   return ruleOf(ev)?.says?.(ev) ?? null;
+}
+
+/** The first outright refusal an add-on logged for the session, if any. */
+export function addonRefusal(s: MSession): string | null {
+  for (const a of s.addons) {
+    const r = ruleOf(a.event)?.refusal?.(a.event) ?? null;
+    if (r !== null) return r;
+  }
+  return null;
 }
 
 /** The envelope operations a rule may use on one session, at one line's time. */
@@ -142,6 +214,12 @@ export class Envelope {
     closeTx(s, 'mail');
     s.transactions.push({ start: this.time, mailFrom: addr, mailAccepted: null, mailReply: null, rcpts: [], data: [], endedBy: null });
     s.st.tx = s.transactions.length - 1;
+  }
+
+  /** The add-on's verdict on the MAIL (no SMTP reply logged). */
+  mailVerdict(t: MTx, ok: boolean, reason: string | null): void {
+    t.mailAccepted = ok;
+    if (reason !== null) t.mailReason = reason;
   }
 
   rcpt(t: MTx, addr: string, ok: boolean | null, code: number | null, reason: string | null): void {

@@ -128,6 +128,7 @@ export class SessionCorrelator {
         if (s === undefined || s.tcp !== null || s.dialogue) s = this.#begin(time, lane, ev.pid);
         s.lastSeen = time;
         s.tcp = ev.kind === 'tcp_ok' ? 'ok' : 'deny';
+        if (ev.kind === 'tcp_deny' && ev.limit !== undefined) s.tcpLimit = ev.limit.name;
         s.client = { ip: ev.remote.ip, port: ev.remote.port, host: ev.remote.host, info: ev.remote.info };
         s.local = { ip: ev.local.ip, port: ev.local.port, host: ev.local.host };
         return lane;
@@ -153,7 +154,7 @@ export class SessionCorrelator {
       }
       case 'rbl': case 'rbl_greetdelay': case 'rbl_info': {
         const s = this.#find(time, lane, ev.pid);
-        if (ev.kind === 'rbl') s.rbl = { code: ev.code, text: ev.text };
+        if (ev.kind === 'rbl') s.rbl = { code: ev.code, text: ev.text, ...(ev.list === undefined ? {} : { list: ev.list }) };
         if (s.client.ip === null) s.client.ip = ev.ip;
         return lane;
       }
@@ -364,7 +365,8 @@ export class SessionCorrelator {
     const rule = ruleOf(ev);
     const pid = rule?.pid?.(ev) ?? null;
     let s: MSession | undefined;
-    if (pid !== null) {
+    if (rule?.detached?.(ev) === true) s = undefined;
+    else if (pid !== null) {
       const key = keyOf(lane, pid);
       s = this.#open.get(key) ?? this.#closing.get(key)?.s;
     } else s = this.#byAdjacency(lane, rule?.ip?.(ev) ?? null);
@@ -373,6 +375,7 @@ export class SessionCorrelator {
     if (s.addons.length < this.#opts.maxItems) s.addons.push({ time, event: ev });
     else s.truncated += 1;
     if (rule?.wrapper !== undefined) s.queueWrapper = rule.wrapper;
+    rule?.session?.(ev, s);
     if (!s.dialogue && rule?.envelope !== undefined) rule.envelope(ev, new Envelope(s, time, this.#opts.maxItems));
   }
 

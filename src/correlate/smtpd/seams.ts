@@ -14,7 +14,7 @@ export function joinSessions(a: Session, b: Session): Session {
     host: a.host, stream: a.stream, pid: a.pid, start: a.start, end: b.end, lastSeen: b.lastSeen, open: b.open,
     startSeen: a.startSeen, endSeen: b.endSeen,
     client: { ...(a.client.ip !== null ? a.client : b.client) }, local: { ...(a.local.ip !== null ? a.local : b.local) },
-    tcp: a.tcp ?? b.tcp, exit: b.exit ?? a.exit, rbl: a.rbl ?? b.rbl, dialogue: a.dialogue || b.dialogue,
+    tcp: a.tcp ?? b.tcp, ...((a.tcpLimit ?? b.tcpLimit) === undefined ? {} : { tcpLimit: a.tcpLimit ?? b.tcpLimit }), exit: b.exit ?? a.exit, rbl: a.rbl ?? b.rbl, dialogue: a.dialogue || b.dialogue,
     addonEnvelope: a.addons.length + b.addons.length > 0 && !(a.dialogue || b.dialogue),
     greeting: a.greeting ?? b.greeting, helo: a.helo ?? b.helo, auth: a.auth ?? b.auth, tls: a.tls || b.tls,
     quit: a.quit || b.quit, clientEof: b.clientEof ?? a.clientEof, serverEof: b.serverEof ?? a.serverEof,
@@ -39,7 +39,7 @@ export function prependToSnapshot(snap: unknown, a: Session, laterStart: number)
   s.start = a.start; s.startSeen = a.startSeen;
   if (s.client.ip === null) s.client = { ...a.client };
   if (s.local.ip === null) s.local = { ...a.local };
-  s.tcp ??= a.tcp; s.rbl ??= a.rbl; s.helo ??= a.helo; s.auth ??= a.auth; s.greeting ??= a.greeting;
+  s.tcp ??= a.tcp; if (s.tcpLimit === undefined && a.tcpLimit !== undefined) s.tcpLimit = a.tcpLimit; s.rbl ??= a.rbl; s.helo ??= a.helo; s.auth ??= a.auth; s.greeting ??= a.greeting;
   s.dialogue ||= a.dialogue;
   const n = a.transactions.length;
   s.transactions = [...a.transactions.map((t) => ({ ...t, rcpts: t.rcpts.map((r) => ({ ...r })), data: t.data.map((d) => ({ ...d })) })),

@@ -43,6 +43,7 @@ export interface Transaction {
   readonly rcpts: readonly RcptRecord[];
   readonly data: readonly DataRecord[];
   readonly endedBy: 'rset' | 'mail' | 'helo' | 'quit' | 'close' | null;
+  readonly mailReason?: string;                // an add-on refused the MAIL, no reply logged (chkuser)
 }
 
 export interface OtherCommand {
@@ -68,8 +69,9 @@ export interface Session {
     readonly info: string | null };
   readonly local: { readonly ip: string | null; readonly port: number | null; readonly host: string | null };
   readonly tcp: 'ok' | 'deny' | null;
+  readonly tcpLimit?: string;                  // the tcpserver limit a deny names (MAXCONNIP, …)
   readonly exit: { readonly status: number; readonly code: number | null; readonly signal: number | null } | null;
-  readonly rbl: { readonly code: number; readonly text: string } | null;
+  readonly rbl: { readonly code: number; readonly text: string; readonly list?: string } | null;
   readonly dialogue: boolean;                  // recordio records seen: the SMTP dialogue is known
   readonly greeting: SessionReply | null;
   readonly helo: { readonly verb: 'HELO' | 'EHLO'; readonly arg: string } | null;

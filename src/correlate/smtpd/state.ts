@@ -15,6 +15,7 @@ export type MRcpt = { -readonly [K in keyof RcptRecord]: RcptRecord[K] };
 export interface MTx {
   start: number; mailFrom: string | null; mailAccepted: boolean | null; mailReply: SessionReply | null;
   rcpts: MRcpt[]; data: MData[]; endedBy: Transaction['endedBy'];
+  mailReason?: string;                         // an add-on refused the MAIL, no reply logged (chkuser)
 }
 export interface MOther { time: number; verb: string; word: string; code: number | null }
 
@@ -37,7 +38,8 @@ export interface MSession {
   local: { ip: string | null; port: number | null; host: string | null };
   tcp: 'ok' | 'deny' | null;
   exit: { status: number; code: number | null; signal: number | null } | null;
-  rbl: { code: number; text: string } | null;
+  rbl: { code: number; text: string; list?: string } | null;
+  tcpLimit?: string;                           // the tcpserver limit a deny names (MAXCONNIP, …)
   dialogue: boolean; addonEnvelope: boolean;
   greeting: SessionReply | null; helo: { verb: 'HELO' | 'EHLO'; arg: string } | null;
   auth: { mechanism: string | null; user: string | null; ok: boolean | null } | null;

@@ -1,12 +1,12 @@
 // Why a session ended as it did: one verdict string, whether mail was queued, and `refused` only
 // where the logs show the client was turned away.
 
-import { addonSays } from './addon-rules.js';
+import { addonRefusal, addonSays } from './addon-rules.js';
 import type { MData, MRcpt, MSession, MTx } from './state.js';
 
 const RCPT_VERDICT: Readonly<Record<string, string>> = {
   rcpthosts: 'rcpthosts', chkuser: 'chkuser', badrcptto: 'badrcptto', no_mailbox: 'no mailbox',
-  too_many_rcpts: 'too many recipients',
+  too_many_rcpts: 'too many recipients', goodrcptto: 'goodrcptto', chkuser_threshold: 'chkuser intrusion threshold',
 };
 const MAIL_VERDICT: Readonly<Record<string, string>> = {
   badmailfrom: 'badmailfrom', syntax: 'syntax error', chkuser: 'chkuser',
@@ -24,8 +24,10 @@ export interface Verdict { verdict: string; queued: boolean | null; refused: boo
  * cannot be read from these logs).
  */
 export function verdictOf(s: MSession): Verdict {
-  if (s.tcp === 'deny') return { verdict: 'tcprules deny', queued: false, refused: true };
-  if (s.rbl !== null) return { verdict: `rblsmtpd ${s.rbl.code}`, queued: false, refused: true };
+  if (s.tcp === 'deny') return { verdict: `tcprules deny${s.tcpLimit === undefined ? '' : ` (${s.tcpLimit})`}`, queued: false, refused: true };
+  if (s.rbl !== null) return { verdict: `rblsmtpd ${s.rbl.code}${s.rbl.list === undefined ? '' : ` (${s.rbl.list})`}`, queued: false, refused: true };
+  const refusal = addonRefusal(s);
+  if (refusal !== null) return { verdict: refusal, queued: false, refused: true };
   let lastData: MData | null = null;
   let lastRcptRefusal: MRcpt | null = null;
   let anyRcptAccepted = false;
@@ -60,6 +62,7 @@ export function verdictOf(s: MSession): Verdict {
       const timeout = lastData.reason === 'timeout';
       if (r !== undefined) return { verdict: r, queued, refused: refused && !timeout };
       if (lastData.goAhead) {
+        if (lastData.reason === 'queue' && lastData.code === null) return { verdict: 'queue failure', queued, refused };
         const what = lastData.reason === 'queue' ? 'queue failure' : 'DATA';
         return { verdict: `${what} ${lastData.code ?? '?'}`, queued, refused };
       }
@@ -72,7 +75,7 @@ export function verdictOf(s: MSession): Verdict {
     return { verdict: r ?? `RCPT ${lastRcptRefusal.code ?? '?'}`, queued, refused };
   }
   if (mailRefusal !== null && !anyRcptAccepted) {
-    const reason = mailRefusal.mailReply?.reason ?? null;
+    const reason = mailRefusal.mailReply?.reason ?? mailRefusal.mailReason ?? null;
     const r = reason === null ? undefined : MAIL_VERDICT[reason];
     return { verdict: r ?? `MAIL ${mailRefusal.mailReply?.code ?? '?'}`, queued, refused };
   }
