@@ -3,22 +3,27 @@
 
 import { civilToStamp, decodeTai64nAt, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
 
-export type Framing = 'multilog' | 'tai64nlocal' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
+// tai64nlocal also covers the readable-datetime multilog patches and s6-log's T (same
+// `YYYY-MM-DD HH:MM:SS.f` shape); asctime is the multilog "localtime" patch (`Sat Dec 19 03:02:51 2009  text`);
+// svlogd is runit's multilog (`2009-12-19_03:02:51.123456789 text`, UTC).
+export type Framing = 'multilog' | 'tai64nlocal' | 'asctime' | 'svlogd' | 'unix' | 'rfc3164' | 'rfc3339' | 'rfc5424' | 'none';
 
 export interface Frame {
   readonly framing: Framing;
   readonly stamp: Stamp | undefined;  // undefined: no usable time on the line
   readonly host: string | undefined;  // syslog hostname; undefined for multilog and friends
   readonly tag: string | undefined;   // syslog tag (splogger's argv[1]) without [pid]
+  /** The tag's `[pid]` (Plesk's qmail-queue-handlers[PID] is the message's qp). */
+  readonly pid: number | undefined;
   readonly text: string;              // what the program wrote
   /** splogger continuation (`STAMP+rest`): `text` continues the previous line of this tag. */
   readonly continued: boolean;
-  /** The stamp is a zone-less local time (tai64nlocal, RFC 3164): a DST fold makes it ambiguous. */
+  /** The stamp is a zone-less local time (tai64nlocal, asctime, RFC 3164): a DST fold makes it ambiguous. */
   readonly local: boolean;
 }
 
 export interface FrameContext {
-  /** Zone for zone-less local times (tai64nlocal, RFC 3164). */
+  /** Zone for zone-less local times (tai64nlocal, asctime, RFC 3164). */
   readonly zone: ZoneResolver;
   /** Year for an RFC 3164 stamp of this month (stateful inference lives with the caller). */
   readonly yearFor: (month: number) => number;
@@ -30,12 +35,21 @@ const MONTHS: Readonly<Record<string, number>> = {
   Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
 };
 
-const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? /;
+// runit's and busybox's svlogd -tt (`_`) and -ttt (`T`): UTC, always 9 digits (busybox: µs + `000`)
+const RX_SVLOGD = /^(\d{4})-(\d\d)-(\d\d)[_T](\d\d):(\d\d):(\d\d)\.(\d{9}) /;
+// s6-log's T action writes the same stamp followed by two blanks
+const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? {1,2}/;
 const RX_3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (.*)$/s;
-const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
-// journald's short-precise adds a fraction to the 3164 stamp
-const RX_3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ( \d|\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) (.*)$/s;
-const RX_TAG = /^([^\s:[\]]+)(?:\[\d+\])?: ?(.*)$/s;
+const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
+// journald's short-precise adds a fraction to the 3164 stamp; pasted logs lose a day's pad blank
+const RX_3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ( \d|\d\d|\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) (.*)$/s;
+const RX_TAG = /^([^\s:[\]]+)(?:\[(\d+)\])?: ?(.*)$/s;
+// A tag with spaces only when a [pid] closes it (Plesk's `greylisting filter[PID]:`).
+const RX_TAG_SPACED = /^([^:[\]]{1,64})\[(\d+)\]: ?(.*)$/s;
+// asctime(3) as the multilog "localtime" patch writes it: 24 characters, then two spaces.
+const RX_ASCTIME = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) ([A-Z][a-z]{2}) ( \d|\d\d) (\d\d):(\d\d):(\d\d) (\d{4})(?: {1,2}|$)/;
+const WEEKDAYS = 'SunMonTueWedThuFriSat';
+const DAY_MS = 86_400_000;
 const RX_UNIX = /^(\d{9,11}\.\d{1,9})([ +])/;
 
 function offsetOf(z: string): number {
@@ -46,30 +60,55 @@ function offsetOf(z: string): number {
   return sign * (hh * 60 + mm);
 }
 
+function allDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 10) return false;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i);
+    if (d < 48 || d > 57) return false;
+  }
+  return true;
+}
+
 function none(text: string): Frame {
-  return { framing: 'none', stamp: undefined, host: undefined, tag: undefined, text, continued: false, local: false };
+  return { framing: 'none', stamp: undefined, host: undefined, tag: undefined, pid: undefined, text, continued: false, local: false };
+}
+
+/** `Sat Dec 19 03:02:51 2009  text`; the weekday must agree with the date, or it is not asctime. */
+function asctime(raw: string, zone: ZoneResolver): Frame | undefined {
+  const m = RX_ASCTIME.exec(raw);
+  if (m === null) return undefined;
+  const mon = MONTHS[m[2]!];
+  if (mon === undefined) return undefined;
+  const y = +m[7]!, d = +m[3]!.trim();
+  const days = Math.floor(Date.UTC(y, mon - 1, d) / DAY_MS);
+  if (WEEKDAYS.indexOf(m[1]!) / 3 !== ((days % 7) + 11) % 7) return undefined; // 1970-01-01 was a Thursday
+  const st = civilToStamp(y, mon, d, +m[4]!, +m[5]!, +m[6]!, '', zone);
+  if (st === undefined) return undefined;
+  return { framing: 'asctime', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
 }
 
 /** A syslog message body: `tag[pid]: [UNIX.USEC( |+)]text`. splogger's stamp wins over syslog's. */
 function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField: string, rest: string,
-  tagGiven?: string): Frame {
+  tagGiven?: string, pidGiven?: number): Frame {
   const host = hostField === '' ? undefined : hostField;
   let tag = tagGiven;
+  let pid = pidGiven;
   let body = rest;
   if (tag === undefined) {
-    const t = RX_TAG.exec(rest);
-    if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, text: rest, continued: false, local: framing === 'rfc3164' };
+    const t = RX_TAG.exec(rest) ?? RX_TAG_SPACED.exec(rest);
+    if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, pid: undefined, text: rest, continued: false, local: framing === 'rfc3164' };
     tag = t[1];
-    body = t[2] ?? '';
+    pid = t[2] === undefined ? undefined : +t[2];
+    body = t[3] ?? '';
   }
   const u = RX_UNIX.exec(body);
   if (u !== null) {
     const st = decodeUnixDecimal(u[1] ?? '');
     if (st !== undefined) {
-      return { framing, stamp: st, host, tag, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
+      return { framing, stamp: st, host, tag, pid, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
     }
   }
-  return { framing, stamp: syslogStamp, host, tag, text: body, continued: false, local: framing === 'rfc3164' };
+  return { framing, stamp: syslogStamp, host, tag, pid, text: body, continued: false, local: framing === 'rfc3164' };
 }
 
 export function parseFrame(raw: string, ctx: FrameContext): Frame {
@@ -80,22 +119,34 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
     if (raw.length >= 25 && (raw.length === 25 || raw.charCodeAt(25) === 32)) {
       const st = decodeTai64nAt(raw, 1);
       if (st !== undefined) {
-        return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, text: raw.slice(26), continued: false, local: false };
+        return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(26), continued: false, local: false };
       }
     }
     return none(raw);
   }
   if (c >= 48 && c <= 57) {
     if (raw.charCodeAt(4) === 45 /* - */) {
-      if (raw.charCodeAt(10) === 32 && (only === undefined || only === 'tai64nlocal')) {
+      // svlogd: `_` at 10, or `T` with the blank at 29 where RFC 3339 has its zone
+      const d10 = raw.charCodeAt(10);
+      if ((d10 === 95 || (d10 === 84 && raw.charCodeAt(29) === 32 && raw.charCodeAt(19) === 46))
+        && (only === undefined || only === 'svlogd')) {
+        const m = RX_SVLOGD.exec(raw);
+        if (m !== null) {
+          const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7]!, 0);
+          if (st !== undefined) {
+            return { framing: 'svlogd', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: false };
+          }
+        }
+      }
+      if (d10 === 32 && (only === undefined || only === 'tai64nlocal')) {
         const m = RX_LOCAL.exec(raw);
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', ctx.zone);
           if (st !== undefined) {
-            return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, text: raw.slice(m[0].length), continued: false, local: true };
+            return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
           }
         }
-      } else if (raw.charCodeAt(10) === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
+      } else if (d10 === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
         const m = RX_3339.exec(raw);
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));
@@ -109,7 +160,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
       if (u !== null) {
         const st = decodeUnixDecimal(u[1]!);
         if (st !== undefined) {
-          return { framing: 'unix', stamp: st, host: undefined, tag: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
+          return { framing: 'unix', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
         }
       }
     }
@@ -119,10 +170,17 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
     const m = RX_5424.exec(raw);
     if (m !== null) {
       const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));
-      const app = m[10]!;
-      return syslogBody('rfc5424', st, m[9]!, (m[11] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app);
+      const app = m[10]!, proc = m[11]!;
+      const pid = app === '-' || !allDigits(proc) ? undefined : +proc;
+      return syslogBody('rfc5424', st, m[9]!, (m[12] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app, pid);
     }
     return none(raw);
+  }
+  // asctime: ':' at 13 and 16 (a syslog stamp has digits there), blanks at 3, 19 and 24
+  if (c >= 65 && c <= 90 && raw.charCodeAt(13) === 58 && raw.charCodeAt(19) === 32 && raw.charCodeAt(3) === 32
+    && (only === undefined || only === 'asctime')) {
+    const f = asctime(raw, ctx.zone);
+    if (f !== undefined || only === 'asctime') return f ?? none(raw);
   }
   if ((c === 60 || (c >= 65 && c <= 90)) && (only === undefined || only === 'rfc3164')) {
     const m = RX_3164.exec(raw);

@@ -16,7 +16,7 @@ import { liveOutputOptions, openLiveOutput, type LiveOutput, type Print } from '
 import { stopOnSignals } from './stop.js';
 import { parseUserTime } from './time.js';
 
-const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
+const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'asctime', 'svlogd', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
 /** A line that comes is committed this soon when no other follows (the pipeline's idle tick), */
 export const FOLLOW_IDLE_MS = 50;

@@ -8,7 +8,7 @@ import { makeLog } from '../util/log.js';
 import { stopOnSignals } from './stop.js';
 import { progressObserver } from '../live/progress.js';
 
-const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
+const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'asctime', 'svlogd', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
 interface Args { inputs: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string; verbose: boolean; wait: boolean }
 

@@ -14,7 +14,7 @@ import { liveOutputOptions, openLiveOutput, type LiveOutput, type Print } from '
 /** How soon a line that came is committed and shown, when no further line comes. */
 export const LIVE_COMMIT_MS = 100;
 
-const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
+const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'asctime', 'svlogd', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
 interface Args {
   db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string;
