@@ -9,6 +9,8 @@ import { escapeTerminal } from '../text/escape.js';
 import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/correlator.js';
 import type { SessionLink } from '../correlate/link-sessions.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
+import { AddonCorrelator } from '../correlate/addons.js';
+import { AddonWriter } from '../store/addons.js';
 import { applyBatch } from '../store/batch.js';
 import { deferIndexes, restoreIndexes } from '../store/bulk.js';
 import type { Db } from '../store/db.js';
@@ -126,9 +128,11 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
   const open = loadOpenTimelines(db, seg);
   w.adopt(open);
   const correlator = Correlator.restore(w.getState<CorrelatorSnapshot>(stateName('correlator', seg)), open.map(([t]) => t));
+  const addons = AddonCorrelator.restore((host, ip, at) => sessions.openFrom(host, ip, at), w.getState<unknown>(stateName('addons', seg)));
+  const aw = new AddonWriter(db, seg);
   const p = new Pipeline({
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal, segment: seg,
-    stages: stagesFor({ send: correlator, sessions }), foreign,
+    stages: stagesFor({ send: correlator, sessions, addons }), foreign,
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
     ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
@@ -172,8 +176,10 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       // continues them (recordio's `[EOF]` after tcpserver's end still joins its session). Only
       // an older segment ends for good: what it holds is final.
       const closed = sessions.drain();
+      const added = addons.drain(b.final);
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), correlator.snapshot()],
-        [stateName('reader', seg), b.reader], [stateName('sessions', seg), structuredClone(sessions.snapshot())]];
+        [stateName('reader', seg), b.reader], [stateName('sessions', seg), structuredClone(sessions.snapshot())],
+        [stateName('addons', seg), addons.snapshot()]];
       const all = [...(b.final && seg !== 0 ? [...closed, ...sessions.flushClosing(), ...sessions.flushOpen()]
         : [...closed, ...sessions.peek(b.final)]), ...replayed.handed];
       for (const x of all) written.add(sessionKey(x));
@@ -182,6 +188,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
         for (const key of replayed.drop) dropSession(db, key, undefined);
         if (replayed.present !== undefined) w.putState('sessions', replayed.present);
         applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
+        aw.write(added);
         made = linkWindow(db, w, all, b.output.timelines);
         if (seamEnd) {
           const s = stitchSegment(db, w, seg, correlator, all);
