@@ -16,6 +16,7 @@ import { noticesCommand } from './notices-command.js';
 import { ClosedPipe } from './output.js';
 import { showCommand } from './show-command.js';
 import { sessionsCommand } from './sessions-command.js';
+import { authCommand } from './auth-command.js';
 import { reportCommand } from './report-command.js';
 import { sqlCommand } from './sql-command.js';
 import { checkCommand } from './check-command.js';
@@ -60,6 +61,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(showCommand)
       .command(messagesCommand)
       .command(sessionsCommand)
+      .command(authCommand)
       .command(noticesCommand)
       .command(reportCommand)
       .command(checkCommand)
