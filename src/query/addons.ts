@@ -224,3 +224,23 @@ export function addonCounts(db: Db, since: number | undefined, until: number | u
     GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`).all(lo, hi) as Array<{ handler: string; verdict: string; count: number }>);
   return { auth: { events: s.events, failed: s.failed, topIps: s.byIp.filter((x) => x.failed > 0), topUsers: s.byUser.filter((x) => x.failed > 0) }, scans, refusals };
 }
+
+// --- per timeline / per session, for show -------------------------------------------------------
+
+/** '2026-11-25T17:49:46.260657Z' → unix µs (the views' ISO times always carry six digits). */
+function usFromIso(iso: string): number {
+  return Date.parse(iso.slice(0, 19) + 'Z') * 1000 + Number(iso.slice(20, 26));
+}
+
+export interface MessageAddons { readonly handlers: readonly HandlerView[]; readonly scans: readonly ScanView[] }
+
+export function addonsOfTimeline(db: Db, t: { readonly host: string; readonly qp: number | null; readonly from: string | null; readonly first_seen: string }): MessageAddons {
+  const first = usFromIso(t.first_seen);
+  return { handlers: handlersOfMessage(db, t.host, t.qp, first), scans: scansOfMessage(db, t.host, t.from, first) };
+}
+
+export interface SessionAddons { readonly auth: readonly AuthView[]; readonly scans: readonly ScanView[] }
+
+export function addonsOfSession(db: Db, key: string): SessionAddons {
+  return { auth: authOfSession(db, key), scans: scansOfSession(db, key) };
+}
