@@ -115,7 +115,7 @@ async function showSessionsIn(db: Db, a: Args, f: { pid?: number; key?: string }
 /** A timeline and, under it, its add-ons' records (Plesk handler lines, scan verdicts). */
 function timelineText(db: Db, x: TimelineView, style: Style): string {
   const ad = addonsOfTimeline(db, x);
-  return prettyTimeline(x, style) + addonsOfMessageText(ad.handlers, ad.scans, style);
+  return prettyTimeline(x, style) + addonsOfMessageText(ad.handlers, ad.scans, style, ad.deliveries);
 }
 
 /** A session and, under it, its auth events and scan verdicts. */

@@ -237,6 +237,8 @@ function handlerRecord(at: number, host: string, ev: PleskEvent & { stage: Plesk
     case 'plesk_mailbox': return { ...base, addr: null, verdict: null, handler: null, text: ev.path };
     case 'plesk_smtpd_timeout': return { ...base, addr: null, verdict: null, handler: null, text: ev.text };
     case 'plesk_submitter': return { ...base, addr: null, verdict: null, handler: null, text: `${ev.how} ${ev.child}` };
+    case 'plesk_start': return { ...base, addr: null, verdict: null, handler: null, text: `handlers before-${ev.stage} started` };
+    case 'plesk_aborted': return { ...base, addr: null, verdict: null, handler: null, text: 'message aborted' };
     default: return { ...base, addr: null, verdict: null, handler: null, text: '' };
   }
 }

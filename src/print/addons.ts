@@ -1,7 +1,7 @@
 // The add-ons' records as text: auth events and their per-IP/per-user counts, Plesk handler lines
 // and refusals, scan verdicts. Everything from a log goes through escapeTerminal.
 
-import type { AuthCount, AuthSummary, AuthView, HandlerView, RefusalView, ScanView } from '../query/addons.js';
+import type { AuthCount, AuthSummary, AuthView, DeliveryHandlers, HandlerView, RefusalView, ScanView } from '../query/addons.js';
 import { escapeTerminal as esc } from '../text/escape.js';
 import { clock, paint, when, type Style } from './style.js';
 
@@ -49,9 +49,14 @@ export function scanLine(v: ScanView, s: Style): string {
 }
 
 /** What `show` adds under a message: its handler lines and scan verdicts, or nothing. */
-export function addonsOfMessageText(handlers: readonly HandlerView[], scans: readonly ScanView[], s: Style): string {
+export function addonsOfMessageText(handlers: readonly HandlerView[], scans: readonly ScanView[], s: Style,
+  deliveries: readonly DeliveryHandlers[] = []): string {
   let out = '';
   if (handlers.length > 0) out += `${paint(s, 'bold', 'plesk handlers')} ${paint(s, 'dim', '(exact: qp = pid)')}\n` + handlers.map((h) => handlerLine(h, s)).join('');
+  for (const d of deliveries) {
+    out += `${paint(s, 'bold', `plesk handlers of delivery ${d.delivery} to ${esc(d.to)}`)} ${paint(s, 'dim', '(inferred: to= and time)')}\n` +
+      d.lines.map((h) => handlerLine(h, s)).join('');
+  }
   if (scans.length > 0) out += `${paint(s, 'bold', 'scans')}\n` + scans.map((v) => scanLine(v, s)).join('');
   return out;
 }

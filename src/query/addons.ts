@@ -232,11 +232,41 @@ function usFromIso(iso: string): number {
   return Date.parse(iso.slice(0, 19) + 'Z') * 1000 + Number(iso.slice(20, 26));
 }
 
-export interface MessageAddons { readonly handlers: readonly HandlerView[]; readonly scans: readonly ScanView[] }
+export interface DeliveryHandlers { readonly delivery: number; readonly to: string; readonly lines: readonly HandlerView[] }
 
-export function addonsOfTimeline(db: Db, t: { readonly host: string; readonly qp: number | null; readonly from: string | null; readonly first_seen: string }): MessageAddons {
+export interface MessageAddons {
+  readonly handlers: readonly HandlerView[];
+  /** qmail-local-handlers / qmail-remote-handlers runs, by delivery (inferred: their to= and time). */
+  readonly deliveries: readonly DeliveryHandlers[];
+  readonly scans: readonly ScanView[];
+}
+
+interface DeliveryLike { readonly delivery: number; readonly channel: string; readonly to: string; readonly started: string | null; readonly finished: string | null }
+
+/**
+ * The local/remote handler run of one delivery: the lines, between the delivery's start and its
+ * end, of the wrapper (same stage) whose `to=` is that delivery's recipient. The wrapper's pid is
+ * the delivery's child, which qmail-send does not log: the link is by address and time.
+ */
+function handlersOfDelivery(db: Db, host: string, d: DeliveryLike): HandlerView[] {
+  if (d.started === null) return [];
+  const from = usFromIso(d.started);
+  const to = d.finished === null ? from + QP_WINDOW_US : usFromIso(d.finished);
+  return (db.prepare(`SELECT at_us, host, stage, program, pid, kind, addr, verdict, handler, text, filters FROM handler_lines
+    WHERE at_us BETWEEN @from AND @to AND host = @host AND stage = @stage AND pid IN (SELECT pid FROM handler_lines
+      WHERE kind = 'plesk_to' AND addr = @addr COLLATE NOCASE AND host = @host AND stage = @stage AND at_us BETWEEN @from AND @to)
+    ORDER BY at_us, id`).all({ from, to, host, stage: d.channel, addr: d.to }) as HandlerRow[]).map(handlerView);
+}
+
+export function addonsOfTimeline(db: Db, t: { readonly host: string; readonly qp: number | null; readonly from: string | null;
+  readonly first_seen: string; readonly deliveries: readonly DeliveryLike[] }): MessageAddons {
   const first = usFromIso(t.first_seen);
-  return { handlers: handlersOfMessage(db, t.host, t.qp, first), scans: scansOfMessage(db, t.host, t.from, first) };
+  const deliveries: DeliveryHandlers[] = [];
+  for (const d of t.deliveries) {
+    const lines = handlersOfDelivery(db, t.host, d);
+    if (lines.length > 0) deliveries.push({ delivery: d.delivery, to: d.to, lines });
+  }
+  return { handlers: handlersOfMessage(db, t.host, t.qp, first), deliveries, scans: scansOfMessage(db, t.host, t.from, first) };
 }
 
 export interface SessionAddons { readonly auth: readonly AuthView[]; readonly scans: readonly ScanView[] }

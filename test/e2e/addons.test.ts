@@ -73,6 +73,42 @@ describe('Plesk queue handlers', () => {
     expect(show.stdout).toContain('qmail-queue-handlers[23198]  to=test@technicorp.net');
     expect(show.stdout).not.toContain('old@technicorp.net');
   });
+
+  it('a remote handler run is on the delivery of its to= address open then, not on another', () => {
+    // d1's message 1442957, first incarnation (lab maillog): remote delivery 111 to
+    // ok-d1b-106@ok.remote.test, .479539 to .481633. Beside it the plesk11 blog's real
+    // qmail-remote-handlers[17991] run (started, from=, to=) with its to= set to that recipient and
+    // its [17990] run (to=you@gmail.com) as it was, both stamped inside the delivery as rsyslog's
+    // RFC 3339 (the blog shows them without stamps).
+    const d = dir();
+    const db = join(d, 'q.db');
+    const log = join(d, 'maillog');
+    writeFileSync(log, [
+      'Nov 25 18:06:09 vm qmail: 1795629969.478358 new msg 1442957',
+      'Nov 25 18:06:09 vm qmail: 1795629969.478558 info msg 1442957: bytes 402 from <tammy-bounces@mx.example.test> qp 23881 uid 1002',
+      'Nov 25 18:06:09 vm qmail: 1795629969.479539 starting delivery 111: msg 1442957 to remote ok-d1b-106@ok.remote.test',
+      '2026-11-25T18:06:09.480000+00:00 vm qmail-remote-handlers[17990]: Handlers Filter before-remote for qmail started ...',
+      '2026-11-25T18:06:09.480100+00:00 vm qmail-remote-handlers[17991]: Handlers Filter before-remote for qmail started ...',
+      '2026-11-25T18:06:09.480200+00:00 vm qmail-remote-handlers[17991]: from=anonymous@yourserver.com',
+      '2026-11-25T18:06:09.480300+00:00 vm qmail-remote-handlers[17991]: to=ok-d1b-106@ok.remote.test',
+      '2026-11-25T18:06:09.480400+00:00 vm qmail-remote-handlers[17990]: from=anonymous@yourserver.com',
+      '2026-11-25T18:06:09.480500+00:00 vm qmail-remote-handlers[17990]: to=you@gmail.com',
+      'Nov 25 18:06:09 vm qmail: 1795629969.481633 delivery 111: success: 127.0.0.1_accepted_message./Remote_host_said:_250_ok_lab_sink_accepted_171/',
+      'Nov 25 18:06:09 vm qmail: 1795629969.487181 end msg 1442957',
+      '',
+    ].join('\n'));
+    ok(qtrace(['ingest', '--db', db, '--host', 'vm', '--tz', 'UTC', log]));
+    const show = qtrace(['show', '--db', db, '--tz', 'UTC', '1442957']);
+    ok(show);
+    const part = show.stdout.slice(show.stdout.indexOf('plesk handlers of delivery 111'));
+    expect(part).toContain('plesk handlers of delivery 111 to ok-d1b-106@ok.remote.test (inferred: to= and time)');
+    expect(part.trim().split('\n').slice(1).map((l) => l.trim().replace(/^\S+ {2}/, ''))).toEqual([
+      'qmail-remote-handlers[17991]  handlers before-remote started',
+      'qmail-remote-handlers[17991]  from=anonymous@yourserver.com',
+      'qmail-remote-handlers[17991]  to=ok-d1b-106@ok.remote.test',
+    ]);
+    expect(show.stdout).not.toContain('you@gmail.com');
+  });
 });
 
 describe('vchkpw', () => {
