@@ -11,9 +11,14 @@ export interface Format<E> {
    *  match alone never decides the event. */
   readonly build: (g: Captures) => E | undefined;
   readonly samples: readonly string[];
+  /** More lines of this shape written from the program's source, beside real `samples` (which keep
+   *  the format's provenance 'real'); checked like them. */
+  readonly sourceSamples?: readonly string[];
   /** real = every sample is copied from a log in test/lab or test/public (see their PROVENANCE.md);
-   *  source = written from the program's format string in its C source (no real line was found). */
-  readonly provenance: 'real' | 'source';
+   *  source = written from the program's format string in its C source (no real line was found);
+   *  unverified = the shape as a report (an issue, another tool's parser) quotes it: neither its
+   *  source nor a real log was found, so the parser only takes what the report shows. */
+  readonly provenance: 'real' | 'source' | 'unverified';
 }
 
 /** Run formats in order; the first whose pattern matches and whose build accepts wins. */

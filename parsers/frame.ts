@@ -40,12 +40,12 @@ const RX_SVLOGD = /^(\d{4})-(\d\d)-(\d\d)[_T](\d\d):(\d\d):(\d\d)\.(\d{9}) /;
 // s6-log's T action writes the same stamp followed by two blanks
 const RX_LOCAL = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? {1,2}/;
 const RX_3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (.*)$/s;
-const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
+const RX_5424 = /^<\d{1,3}>1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d) (\S+) (\S+) \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?(.*)$/s;
 // journald's short-precise adds a fraction to the 3164 stamp; pasted logs lose a day's pad blank
 const RX_3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ( \d|\d\d|\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) (.*)$/s;
-const RX_TAG = /^([^\s:[\]]+)(?:\[(\d+)\])?: ?(.*)$/s;
+const RX_TAG = /^([^\s:[\]]+)(?:\[\d+\])?: ?(.*)$/s;
 // A tag with spaces only when a [pid] closes it (Plesk's `greylisting filter[PID]:`).
-const RX_TAG_SPACED = /^([^:[\]]{1,64})\[(\d+)\]: ?(.*)$/s;
+const RX_TAG_SPACED = /^([^:[\]]{1,64})\[\d+\]: ?(.*)$/s;
 // asctime(3) as the multilog "localtime" patch writes it: 24 characters, then two spaces.
 const RX_ASCTIME = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) ([A-Z][a-z]{2}) ( \d|\d\d) (\d\d):(\d\d):(\d\d) (\d{4})(?: {1,2}|$)/;
 const WEEKDAYS = 'SunMonTueWedThuFriSat';
@@ -60,13 +60,17 @@ function offsetOf(z: string): number {
   return sign * (hh * 60 + mm);
 }
 
-function allDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 10) return false;
-  for (let i = 0; i < s.length; i++) {
+/** The decimal number at `s[i]` up to `end` (a char code), without allocating; undefined if none. */
+function numberAt(s: string, i: number, end: number): number | undefined {
+  let n = 0;
+  const from = i;
+  for (; i < s.length && i - from <= 10; i++) {
     const d = s.charCodeAt(i);
-    if (d < 48 || d > 57) return false;
+    if (d === end) return i > from ? n : undefined;
+    if (d < 48 || d > 57) return undefined;
+    n = n * 10 + (d - 48);
   }
-  return true;
+  return undefined;
 }
 
 function none(text: string): Frame {
@@ -97,9 +101,10 @@ function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField:
   if (tag === undefined) {
     const t = RX_TAG.exec(rest) ?? RX_TAG_SPACED.exec(rest);
     if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, pid: undefined, text: rest, continued: false, local: framing === 'rfc3164' };
-    tag = t[1];
-    pid = t[2] === undefined ? undefined : +t[2];
-    body = t[3] ?? '';
+    tag = t[1]!;
+    // the [pid] is read in place: no substring per line
+    pid = rest.charCodeAt(tag.length) === 91 /* [ */ ? numberAt(rest, tag.length + 1, 93 /* ] */) : undefined;
+    body = t[2] ?? '';
   }
   const u = RX_UNIX.exec(body);
   if (u !== null) {
@@ -170,9 +175,12 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
     const m = RX_5424.exec(raw);
     if (m !== null) {
       const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));
-      const app = m[10]!, proc = m[11]!;
-      const pid = app === '-' || !allDigits(proc) ? undefined : +proc;
-      return syslogBody('rfc5424', st, m[9]!, (m[12] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app, pid);
+      const app = m[10]!;
+      // PROCID follows the fourth blank (after VERSION, TIMESTAMP, HOSTNAME and APP-NAME)
+      let sp = 0;
+      for (let k = 0; k < 4; k++) sp = raw.indexOf(' ', sp) + 1;
+      const pid = app === '-' ? undefined : numberAt(raw, sp, 32);
+      return syslogBody('rfc5424', st, m[9]!, (m[11] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app, pid);
     }
     return none(raw);
   }

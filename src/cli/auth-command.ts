@@ -4,6 +4,7 @@ import { authLine, authSummaryText } from '../print/addons.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { colorOption, dbOption, hostOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { write, writeAll } from './output.js';
+import { HEADS } from './commands.js';
 
 interface Args {
   since?: string; until?: string; host?: string; ip?: string; user?: string; failed: boolean; limit?: number;
@@ -11,8 +12,7 @@ interface Args {
 }
 
 export const authCommand: CommandModule<object, Args> = {
-  command: 'auth',
-  describe: "authentication events (vpopmail's vchkpw: POP3, IMAP, SMTP AUTH, webmail), with counts per IP and per user",
+  ...HEADS.auth,
   builder: (y) => y
     .option('since', sinceOption)
     .option('until', untilOption)

@@ -6,6 +6,7 @@ import { QtraceError } from '../util/errors.js';
 import { dbOption, hostOption, tzOption } from './common.js';
 import { parseDuration } from './duration.js';
 import { parseUserTime } from './time.js';
+import { HEADS } from './commands.js';
 
 interface Args {
   db?: string; host?: string; tz?: string; now?: string; window: string; 'stuck-age': string; 'min-attempts': number;
@@ -27,8 +28,7 @@ const num = (flag: string) => (x: string): number => {
 };
 
 export const checkCommand: CommandModule<object, Args> = {
-  command: 'check',
-  describe: 'a Nagios/Icinga check: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, one line with perfdata',
+  ...HEADS.check,
   builder: (y) => y
     .option('window', { type: 'string', default: '15m', describe: 'rates, alerts and rejections over this much time before now' })
     .option('stuck-age', { type: 'string', default: '1h', describe: 'count messages still queued longer than this' })

@@ -6,6 +6,7 @@ import { ExplainUsageError } from '../explain/types.js';
 import type { EvidenceSource } from '../explain/types.js';
 import { tzOption } from './common.js';
 import { ClosedPipe, write } from './output.js';
+import { HEADS } from './commands.js';
 
 export interface ExplainArgs {
   address: string;
@@ -50,8 +51,7 @@ function parsePatrn(s: string | undefined): number | undefined {
 
 export function makeExplainCommand(deps: ExplainCommandDeps = {}): CommandModule<object, ExplainArgs> {
   return {
-    command: 'explain <address>',
-    describe: 'walk qmail\'s configuration for one address: SMTP acceptance, local/virtual/remote, user, .qmail, permissions',
+    ...HEADS.explain,
     builder,
     async handler(argv) {
       let text: string;

@@ -15,6 +15,7 @@ import { dbOption, defaultHost, tzOption } from './common.js';
 import { liveOutputOptions, openLiveOutput, type LiveOutput, type Print } from './live-output.js';
 import { stopOnSignals } from './stop.js';
 import { parseUserTime } from './time.js';
+import { HEADS } from './commands.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'asctime', 'svlogd', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
@@ -32,8 +33,7 @@ interface Args {
 }
 
 export const followCommand: CommandModule<object, Args> = {
-  command: 'follow <paths..>',
-  describe: 'follow multilog dirs (or log files) as they are written: into the database, through rotation and restarts',
+  ...HEADS.follow,
   builder: (y) => liveOutputOptions(y
     .positional('paths', { type: 'string', array: true, describe: 'multilog directories (send, smtpd, …), a directory of them, or log files' })
     .option('db', dbOption)

@@ -7,14 +7,14 @@ import { dbOption, defaultHost, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
 import { stopOnSignals } from './stop.js';
 import { progressObserver } from '../live/progress.js';
+import { HEADS } from './commands.js';
 
 const FORMATS = ['auto', 'multilog', 'tai64nlocal', 'asctime', 'svlogd', 'unix', 'rfc3164', 'rfc3339', 'rfc5424'] as const;
 
 interface Args { inputs: string[]; db?: string; tz?: string; host?: string; format: (typeof FORMATS)[number]; name: string; verbose: boolean; wait: boolean }
 
 export const ingestCommand: CommandModule<object, Args> = {
-  command: 'ingest [inputs..]',
-  describe: 'read qmail logs (files, multilog dirs, .gz, - for stdin) into the database',
+  ...HEADS.ingest,
   builder: (y) => y
     .positional('inputs', { type: 'string', array: true, default: [], describe: 'log files or multilog directories; - or nothing: stdin' })
     .option('db', dbOption)

@@ -10,6 +10,7 @@ import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
 import { dbOption, defaultHost, tzOption } from './common.js';
 import { stopOnSignals } from './stop.js';
 import { liveOutputOptions, openLiveOutput, type LiveOutput, type Print } from './live-output.js';
+import { HEADS, ShowHelp } from './commands.js';
 
 /** How soon a line that came is committed and shown, when no further line comes. */
 export const LIVE_COMMIT_MS = 100;
@@ -22,8 +23,7 @@ interface Args {
 }
 
 export const liveCommand: CommandModule<object, Args> = {
-  command: '$0',
-  describe: 'with stdin a pipe (tail -F current | qtrace): store and print what happens, live',
+  ...HEADS.live,
   builder: (y: Argv) => liveOutputOptions(y
     .option('db', dbOption)
     .option('tz', tzOption)
@@ -37,9 +37,6 @@ export const liveCommand: CommandModule<object, Args> = {
     await runLive(a);
   },
 };
-
-/** Thrown by the default command on a terminal: main prints the help. */
-export class ShowHelp extends Error {}
 
 async function runLive(a: Args): Promise<void> {
   const started = process.hrtime.bigint();

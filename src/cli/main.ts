@@ -1,41 +1,76 @@
 // The CLI only wires flags to the stages. Exit codes: 0 found/done, 1 nothing found, 2 error.
+//
+// Start-up is most of a `show`: only the module of the command being run is loaded (with what it
+// imports); the others are listed in the help from their heads (commands.ts).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type yargsType from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
 import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
-import { followCommand } from './follow-command.js';
-import { ingestCommand } from './ingest-command.js';
-import { liveCommand, ShowHelp } from './live-command.js';
-import { messagesCommand } from './messages-command.js';
-import { noticesCommand } from './notices-command.js';
+import { HEADS, ShowHelp, type CommandName } from './commands.js';
 import { ClosedPipe } from './output.js';
-import { showCommand } from './show-command.js';
-import { sessionsCommand } from './sessions-command.js';
-import { authCommand } from './auth-command.js';
-import { reportCommand } from './report-command.js';
-import { sqlCommand } from './sql-command.js';
-import { checkCommand } from './check-command.js';
-import { makeExplainCommand, type ExplainArgv } from './explain-command.js';
-import { storeEvidence } from '../query/evidence.js';
-import { openDb, resolveDbPath, type Db } from '../store/db.js';
+import type { Db } from '../store/db.js';
 
 // yargs' CommonJS build: its help layout (cliui) wraps with wrap-ansi at word boundaries; the ESM
-// build's cliui cuts words anywhere ("defau lt").
-const yargs = createRequire(import.meta.url)('yargs') as typeof yargsType;
+// build's cliui cuts words anywhere ("defau lt"). `yargs/yargs` is its documented entry without the
+// singleton that `require('yargs')` builds from process.argv on load (~5 ms, never used here).
+const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsType;
+
+type Loaded = CommandModule<object, never>;
 
 let evidenceDb: Db | undefined;
 
-/** explain's log evidence: only when a database is named (--db or $QTRACE_DB) and exists. */
-function evidenceFor(flag: string | undefined) {
-  const env = process.env['QTRACE_DB'];
-  if (flag === undefined && (env === undefined || !existsSync(env))) return undefined; // --db must exist; $QTRACE_DB may not yet
-  evidenceDb = openDb(resolveDbPath(flag), { mustExist: true, readonly: true });
-  return storeEvidence(evidenceDb);
+/** Each command's module, imported only when it is run (or its --help is asked for). */
+const LOAD: Record<CommandName, () => Promise<Loaded>> = {
+  live: async () => (await import('./live-command.js')).liveCommand as Loaded,
+  ingest: async () => (await import('./ingest-command.js')).ingestCommand as Loaded,
+  follow: async () => (await import('./follow-command.js')).followCommand as Loaded,
+  show: async () => (await import('./show-command.js')).showCommand as Loaded,
+  messages: async () => (await import('./messages-command.js')).messagesCommand as Loaded,
+  sessions: async () => (await import('./sessions-command.js')).sessionsCommand as Loaded,
+  auth: async () => (await import('./auth-command.js')).authCommand as Loaded,
+  notices: async () => (await import('./notices-command.js')).noticesCommand as Loaded,
+  report: async () => (await import('./report-command.js')).reportCommand as Loaded,
+  check: async () => (await import('./check-command.js')).checkCommand as Loaded,
+  sql: async () => (await import('./sql-command.js')).sqlCommand as Loaded,
+  explain: async () => {
+    const [{ makeExplainCommand }, { storeEvidence }, { openDb, resolveDbPath }, { existsSync }] = await Promise.all([
+      import('./explain-command.js'), import('../query/evidence.js'), import('../store/db.js'), import('node:fs')]);
+    // explain's log evidence: only when a database is named (--db or $QTRACE_DB) and exists
+    return makeExplainCommand({
+      openEvidence: (argv) => {
+        const env = process.env['QTRACE_DB'];
+        if (argv.db === undefined && (env === undefined || !existsSync(env))) return undefined; // --db must exist; $QTRACE_DB may not yet
+        evidenceDb = openDb(resolveDbPath(argv.db), { mustExist: true, readonly: true });
+        return storeEvidence(evidenceDb);
+      },
+    }) as Loaded;
+  },
+};
+
+/**
+ * The commands to load in full: every word of argv that names one (a flag's value that happens to
+ * be a command's name only costs a load), and the default command too unless argv begins with a
+ * command's name (`tail -F | qtrace --name show` is the default command). The rest are heads only.
+ */
+export function commandsToLoad(argv: readonly string[]): CommandName[] {
+  const named = (Object.keys(HEADS) as CommandName[]).filter((n) => n !== 'live' && argv.includes(n));
+  return named.includes(argv[0] as CommandName) ? named : ['live', ...named];
+}
+
+/**
+ * yargs 17 renders the whole help text as soon as a named command's handler has started, in case
+ * the handler later asks for it (~10 ms of a `show`). Ours never do: errors are one line and only
+ * the default command shows the help. Through yargs' internal methods, so only where they exist.
+ */
+function skipHelpCache(y: unknown): void {
+  type Internal = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (y as Internal).getInternalMethods?.().getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /** One line on stderr, whatever the message held (yargs' are multi-line; paths and values are the user's). */
@@ -50,23 +85,19 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
   const debug = argv.includes('--debug');
-  const y = yargs(hideBin(['node', 'qtrace', ...argv]));
+  const y = yargs(argv);
   try {
+    const wanted = commandsToLoad(argv);
+    const loaded = new Map(await Promise.all(wanted.map(async (n) => [n, await LOAD[n]()] as const)));
+    y.scriptName('qtrace')
+      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n   or: tail -F /var/log/qmail/current | $0 [options]');
+    for (const n of Object.keys(HEADS) as CommandName[]) {
+      const full = loaded.get(n);
+      if (full !== undefined) y.command(full);
+      else y.command(HEADS[n].command, HEADS[n].describe);
+    }
+    skipHelpCache(y);
     await y
-      .scriptName('qtrace')
-      .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n   or: tail -F /var/log/qmail/current | $0 [options]')
-      .command(liveCommand)
-      .command(ingestCommand)
-      .command(followCommand)
-      .command(showCommand)
-      .command(messagesCommand)
-      .command(sessionsCommand)
-      .command(authCommand)
-      .command(noticesCommand)
-      .command(reportCommand)
-      .command(checkCommand)
-      .command(sqlCommand)
-      .command(makeExplainCommand({ openEvidence: (argv: ExplainArgv) => evidenceFor(argv.db) }))
       .option('debug', { type: 'boolean', describe: 'show stack traces of errors' })
       .strict()
       .fail((msg, err) => {

@@ -11,6 +11,7 @@ import {
 import { writeAll } from './output.js';
 import { findRefusals } from '../query/addons.js';
 import { refusalLine } from '../print/addons.js';
+import { HEADS } from './commands.js';
 
 const OUTCOMES = ['delivered', 'failed', 'deferred', 'pending'] as const;
 /** On a terminal, a list stops here unless --limit says otherwise (a pipe gets everything). */
@@ -22,8 +23,7 @@ interface Args {
 }
 
 export const messagesCommand: CommandModule<object, Args> = {
-  command: 'messages',
-  describe: 'list message timelines, newest first (what happened to mail for bob@ yesterday?)',
+  ...HEADS.messages,
   builder: (y) => y
     .option('since', sinceOption)
     .option('until', untilOption)

@@ -5,6 +5,7 @@ import { openDb, resolveDbPath } from '../store/db.js';
 import { QtraceError } from '../util/errors.js';
 import { colorOption, dbOption, hostOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { writeAll } from './output.js';
+import { HEADS } from './commands.js';
 
 interface Args { since?: string; until?: string; host?: string; level?: NoticeLevel[]; limit?: number; db?: string; tz?: string; json: boolean; color?: boolean }
 
@@ -18,8 +19,7 @@ function levels(v: unknown): NoticeLevel[] | undefined {
 }
 
 export const noticesCommand: CommandModule<object, Args> = {
-  command: 'notices',
-  describe: "what qmail itself said (qmail-send alert:/warning:, tcpserver warnings) and what qtrace noticed (restarts, reused ids)",
+  ...HEADS.notices,
   builder: (y) => y
     .option('since', sinceOption)
     .option('until', untilOption)

@@ -10,6 +10,7 @@ import { dbOption, hostOption, sinceOption, styleOf, timeRange, tzOption, untilO
 import { parseDuration } from './duration.js';
 import { write } from './output.js';
 import { parseUserTime } from './time.js';
+import { HEADS } from './commands.js';
 
 const FORMATS = ['text', 'json', 'html', 'matchup', 'zoverall', 'zddist', 'zfailures', 'zdeferrals', 'zsuccesses',
   'zrecipients', 'zsenders'] as const;
@@ -20,8 +21,7 @@ interface Args {
 }
 
 export const reportCommand: CommandModule<object, Args> = {
-  command: 'report',
-  describe: 'a report to mail (text), as data (json), a page (html), or qmailanalog\'s matchup and z* formats',
+  ...HEADS.report,
   builder: (y) => y
     .option('since', sinceOption)
     .option('until', untilOption)

@@ -5,6 +5,7 @@ import { sessionText } from './show-command.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { colorOption, dbOption, hostOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { writeAll } from './output.js';
+import { HEADS } from './commands.js';
 
 interface Args {
   ip?: string; rcpt?: string; rejected: boolean; since?: string; until?: string; host?: string; limit?: number;
@@ -12,8 +13,7 @@ interface Args {
 }
 
 export const sessionsCommand: CommandModule<object, Args> = {
-  command: 'sessions',
-  describe: 'list SMTP sessions: who connected, what was refused and why, what was queued',
+  ...HEADS.sessions,
   builder: (y) => y
     .option('ip', { type: 'string', describe: 'client IP' })
     .option('rcpt', { type: 'string', describe: 'some RCPT TO contains this' })

@@ -15,6 +15,7 @@ import { msgId, type MsgId } from '../../parsers/ids.js';
 import { colorOption, dbOption, hostOption, jsonOption, styleOf, tzOption, wholeNumber } from './common.js';
 import { write, writeAll } from './output.js';
 import { parseUserTime } from './time.js';
+import { HEADS } from './commands.js';
 
 interface Args { id?: string; qp?: number; session?: number; at?: string; host?: string; db?: string; tz?: string; json: boolean; color?: boolean }
 
@@ -31,8 +32,7 @@ function target(id: string): Target {
 }
 
 export const showCommand: CommandModule<object, Args> = {
-  command: 'show [id]',
-  describe: 'the timeline of a message: every incarnation of that id, newest first (or one, by its key)',
+  ...HEADS.show,
   builder: (y) => y
     .positional('id', { type: 'string', describe: "qmail's message id (as in `new msg N`), or a message or session key as qtrace prints it" })
     .option('qp', { type: 'string', coerce: wholeNumber('--qp'), describe: 'find by qp (the pid in `250 ok … qp N` and the Received: header)' })

@@ -5,12 +5,12 @@ import { openDb, resolveDbPath } from '../store/db.js';
 import { QtraceError } from '../util/errors.js';
 import { dbOption } from './common.js';
 import { write } from './output.js';
+import { HEADS } from './commands.js';
 
 interface Args { query: string; json: boolean; csv: boolean; db?: string }
 
 export const sqlCommand: CommandModule<object, Args> = {
-  command: 'sql <query>',
-  describe: 'run a read-only SELECT on the store (the v_* views are the documented interface)',
+  ...HEADS.sql,
   builder: (y) => y
     .positional('query', { type: 'string', describe: 'one SELECT (or a read-only PRAGMA)' })
     .option('json', { type: 'boolean', default: false, describe: 'NDJSON, one object per row' })

@@ -107,6 +107,13 @@ export interface CorrelatorSnapshot {
   readonly wanted: ReadonlyArray<[string, QpEntry]>;
 }
 
+/**
+ * Open timelines kept in memory (all hosts). Past it, the oldest are let go at a commit, with a
+ * notice: they stay in the store as they stood, and a later line of one starts a partial timeline.
+ * A queue this long is an outage of its own; memory stays bounded through it.
+ */
+export const MAX_OPEN = 100_000;
+
 /** Distinct senders and recipients kept as shared copies: a busy queue repeats them. */
 const INTERN_MAX = 20_000;
 
@@ -131,6 +138,13 @@ export class Correlator {
   // host|qp → an original waiting for its bounce / forwarded copy
   readonly #wanted = new Map<string, QpEntry>();
   #lastPurge = 0;
+  readonly #maxOpen: number;
+  /** Open timelines let go because of the cap, ever. */
+  evicted = 0;
+
+  constructor(opts: { readonly maxOpen?: number } = {}) {
+    this.#maxOpen = opts.maxOpen ?? MAX_OPEN;
+  }
   readonly stats: CorrelatorStats = {
     events: 0, messagesOpened: 0, messagesClosed: 0, messagesLost: 0, partial: 0, interrupted: 0,
     restarts: 0, orphanResults: 0,
@@ -360,6 +374,7 @@ export class Correlator {
         if (h.status !== undefined) { this.#statuses.push(h.status); h.status = undefined; }
       }
     }
+    this.#cap();
     const timelines = [...this.#dirty];
     for (const t of timelines) t.recipients = recipientsOf(t.deliveries);
     this.#dirty = new Set();
@@ -367,6 +382,26 @@ export class Correlator {
       statuses: this.#statuses };
     this.#links = []; this.#orphans = []; this.#notices = []; this.#statuses = [];
     return out;
+  }
+
+  /** Over the cap: the oldest open timelines (and their running deliveries) are let go, a tenth below it. */
+  #cap(): void {
+    const n = this.openCount();
+    if (n <= this.#maxOpen) return;
+    const keep = Math.floor(this.#maxOpen * 0.9);
+    const all = this.openTimelines().sort((a, b) => a.firstSeen - b.firstSeen);
+    const drop = all.slice(0, n - keep);
+    const gone = new Set(drop);
+    let at = -Infinity;
+    for (const h of this.#hosts.values()) {
+      if (h.last > at) at = h.last;
+      for (const [did, f] of h.inflight) if (gone.has(f.t)) h.inflight.delete(did);
+    }
+    for (const t of drop) this.#host(t.host).open.delete(t.msg);
+    this.evicted += drop.length;
+    this.#notices.push({ host: drop[0]!.host, at: Number.isFinite(at) ? at : drop[0]!.firstSeen, level: 'qtrace',
+      text: `${n} messages open, over the cap of ${this.#maxOpen}: the ${drop.length} oldest (from ${new Date(drop[0]!.firstSeen / 1000).toISOString()}) ` +
+        'are no longer followed; they stay in the store as they stood, and a later line of one starts a partial timeline' });
   }
 
   /** At the end of older lines read on their own: what each host leaves open at its seam. */
@@ -417,8 +452,8 @@ export class Correlator {
   }
 
   /** A snapshot of another version is ignored (state starts afresh; the open timelines still count). */
-  static restore(s: CorrelatorSnapshot | undefined, open: readonly Timeline[]): Correlator {
-    const c = new Correlator();
+  static restore(s: CorrelatorSnapshot | undefined, open: readonly Timeline[], opts: { readonly maxOpen?: number } = {}): Correlator {
+    const c = new Correlator(opts);
     const byKey = new Map<string, Timeline>();
     for (const t of open) {
       byKey.set(t.key, t);

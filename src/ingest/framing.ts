@@ -73,7 +73,7 @@ export class Framer<S> {
         }
       } else if (held.size > 0) this.flush(out); // what waits goes before any later line: positions only move forward
       const item: Item<S> = { raw, lineNo, end, src: this.#src, ctx, frame, at };
-      if (frame.text.length === SPLOGGER_CUT && frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal') held.set(hk, item);
+      if (frame.text.length === SPLOGGER_CUT && frame.framing !== 'multilog' && frame.framing !== 'tai64nlocal' && frame.framing !== 'asctime' && frame.framing !== 'svlogd') held.set(hk, item);
       else out.push(item);
       return;
     }

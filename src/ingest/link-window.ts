@@ -6,15 +6,14 @@
 import { linkSessions, toSessionLite, type SessionLink } from '../correlate/link-sessions.js';
 import type { Session } from '../correlate/sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
-import type { Db } from '../store/db.js';
-import { hasSessions, messagesBetween, sessionsOverlapping } from '../store/link.js';
+import type { IngestStore } from '../store/port.js';
 import { sessionKey, type StoreWriter } from '../store/writer.js';
 
 /** A message is queued at most this long after its session's DATA (qmail-send may log late). */
 const MARGIN_US = 120 * 1_000_000;
 
 /** Returns the links it wrote (those of the sessions around what the commit stored). */
-export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[], timelines: readonly Timeline[]): SessionLink[] {
+export function linkWindow(store: IngestStore, w: StoreWriter, sessions: readonly Session[], timelines: readonly Timeline[]): SessionLink[] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of sessions) {
@@ -27,10 +26,10 @@ export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[],
     if (t.firstSeen < lo) lo = t.firstSeen;
     if (t.firstSeen > hi) hi = t.firstSeen;
   }
-  if (lo > hi || (sessions.length === 0 && !hasSessions(db))) return [];
+  if (lo > hi || (sessions.length === 0 && !store.hasSessions())) return [];
   // core: the sessions whose links this commit may change; around them, every session and message
   // that could compete for the same link, so an inference never ignores a rival it could not see
-  const core = sessionsOverlapping(db, lo - MARGIN_US, hi + MARGIN_US);
+  const core = store.sessionsOverlapping(lo - MARGIN_US, hi + MARGIN_US);
   if (core.length === 0) return [];
   let mLo = lo - MARGIN_US;
   let mHi = hi + MARGIN_US;
@@ -39,8 +38,8 @@ export function linkWindow(db: Db, w: StoreWriter, sessions: readonly Session[],
     const end = (s.end ?? s.lastSeen) + MARGIN_US;
     if (end > mHi) mHi = end;
   }
-  const around = sessionsOverlapping(db, mLo - MARGIN_US, mHi);
-  const messages = messagesBetween(db, mLo, mHi);
+  const around = store.sessionsOverlapping(mLo - MARGIN_US, mHi);
+  const messages = store.messagesBetween(mLo, mHi);
   const keys = new Set(core.map(sessionKey));
   const links = linkSessions(around.map(toSessionLite), messages)
     .filter((l) => keys.has(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`));

@@ -5,8 +5,7 @@
 import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
 import { inSnapshot, joinSessions, prependToSnapshot, takeOver, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
-import type { Db } from '../store/db.js';
-import { afterSeam, closeSegment, dropJoined, dropOrphan, dropSession, laterSession } from '../store/stitch.js';
+import type { IngestStore } from '../store/port.js';
 import { sessionKey, type StoreWriter } from '../store/writer.js';
 import { linkWindow } from './link-window.js';
 
@@ -29,13 +28,13 @@ const RESULT_HORIZON_US = 24 * 3600 * 1_000_000;
  * Returns the later parts' keys (their rows go in the same commit), the sessions handed to the
  * present as they stand now (to store), and the present's state when it changed.
  */
-export function replaySeams(db: Db, w: StoreWriter, sessions: SessionCorrelator):
+export function replaySeams(store: IngestStore, w: StoreWriter, sessions: SessionCorrelator):
   { drop: string[]; handed: Session[]; present: unknown } {
   const present = w.getState<unknown>('sessions');
   const drop: string[] = [];
   const handed: Session[] = [];
   for (const o of sessions.openAtSeam()) {
-    const later = laterSession(db, { host: o.host, stream: o.stream, pid: o.pid } as Session, o.lastSeen);
+    const later = store.laterSession({ host: o.host, stream: o.stream, pid: o.pid } as Session, o.lastSeen);
     if (later === undefined || later.session.seam?.complete !== true) continue;
     for (const [time, ev] of later.session.seam.events) sessions.push(time, o.host, o.stream, ev);
     drop.push(later.key);
@@ -48,12 +47,12 @@ export function replaySeams(db: Db, w: StoreWriter, sessions: SessionCorrelator)
   return { drop, handed, present: handed.length > 0 ? present : undefined };
 }
 
-export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {
+export function stitchSegment(store: IngestStore, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {
   const n: StitchCounts = { messages: 0, sessions: 0, deliveries: 0, links: 0, lost: 0 };
   // the present's state (made here when the present has none yet: the older lines may be all there is)
   const snap: CorrelatorSnapshot = w.getState<CorrelatorSnapshot>('correlator') ?? { version: 3, hosts: [], recentInfo: [], wanted: [] };
   for (const b of c.seams()) {
-    const { after, rowids } = afterSeam(db, b.host, b.seam, segment, b.open.map((t) => t.msg), b.wanted.map((x) => x.qp),
+    const after = store.afterSeam(w, b.host, b.seam, segment, b.open.map((t) => t.msg), b.wanted.map((x) => x.qp),
       b.seam + Math.max(RESULT_HORIZON_US, QP_WINDOW_US));
     const r = stitchSeam(b, after);
     let hs = snap.hosts.find((h) => h.host === b.host);
@@ -62,14 +61,14 @@ export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correl
       (snap.hosts as HostSnapshot[]).push(hs);
     }
     for (const j of r.joined) {
-      dropJoined(db, j, rowids.get(j.from)!);
+      store.dropJoined(j);
       n.messages++;
       // the present's state names the later timeline: it names the joined one now
       hs.inflight = hs.inflight.map(([did, key, i]) => (key === j.from.key ? [did, j.into.key, i + j.shift] : [did, key, i]));
       for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === j.from.key) e[1].key = j.into.key;
     }
     for (const t of r.changed) w.timeline(t);
-    for (const o of r.usedOrphans) dropOrphan(db, o);
+    for (const o of r.usedOrphans) store.dropOrphan(o);
     n.deliveries += r.usedOrphans.length;
     n.links += r.links.length;
     n.lost += r.lost.length;
@@ -90,18 +89,18 @@ export function stitchSegment(db: Db, w: StoreWriter, segment: number, c: Correl
   let presentChanged = false;
   for (const s of written) {
     if (!s.open || s.endSeen) continue;
-    const later = laterSession(db, s, s.lastSeen);
+    const later = store.laterSession(s, s.lastSeen);
     if (later === undefined) continue; // replayed already (replaySeams), or nothing continues it
     const joined = joinSessions(s, later.session);
     const key = sessionKey(joined);
-    dropSession(db, later.key, key);
+    store.dropSession(later.key, key);
     w.session(joined);
     if (later.session.open && prependToSnapshot(present, s, later.session.start)) presentChanged = true;
-    linkWindow(db, w, [joined], []);
+    linkWindow(store, w, [joined], []);
     n.sessions++;
   }
   if (presentChanged) w.putState('sessions', present);
-  closeSegment(db, segment);
+  store.closeSegment(segment);
   w.putState('segments', (w.getState<number[]>('segments') ?? []).filter((x) => x !== segment));
   return n;
 }

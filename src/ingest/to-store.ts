@@ -10,16 +10,13 @@ import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/c
 import type { SessionLink } from '../correlate/link-sessions.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
 import { AddonCorrelator } from '../correlate/addons.js';
-import { AddonWriter } from '../store/addons.js';
 import { applyBatch } from '../store/batch.js';
-import { deferIndexes, restoreIndexes } from '../store/bulk.js';
 import type { Db } from '../store/db.js';
 import { linkWindow } from './link-window.js';
 import { lockStore } from '../store/lock.js';
-import { loadOpenTimelines } from '../store/open.js';
-import { dropSession } from '../store/stitch.js';
+import { sqliteStore, type IngestStore } from '../store/port.js';
 import { replaySeams, stitchSegment, type StitchCounts } from './stitch-segment.js';
-import { sessionKey, StoreWriter } from '../store/writer.js';
+import { sessionKey } from '../store/writer.js';
 import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
 import { plan, stateName, type Plan } from './plan.js';
@@ -72,9 +69,10 @@ function restoreSessions(snap: unknown): SessionCorrelator {
 
 
 export async function ingestToStore(db: Db, groups: readonly Group[], opts: IngestOptions): Promise<IngestResult> {
-  const release = await lockStore(db.name, opts.wait === true ? { wait: true } : {});
+  const store = sqliteStore(db);
+  const release = await lockStore(store.path, opts.wait === true ? { wait: true } : {});
   try {
-    const w0 = new StoreWriter(db);
+    const w0 = store.writer();
     const passes = plan(w0, groups, opts.host);
     const total: IngestStats = emptyStats();
     let touched = 0;
@@ -86,8 +84,8 @@ export async function ingestToStore(db: Db, groups: readonly Group[], opts: Inge
     let segments = 0;
     // A first load from files: build the secondary indexes once at the end (a pipe may be live,
     // and then queries need them all along).
-    const bulk = groups.every((g) => Array.isArray(g) && !(g as readonly InputFile[]).some((f) => f.kind === 'stream')) && db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined;
-    if (bulk) deferIndexes(db);
+    const bulk = groups.every((g) => Array.isArray(g) && !(g as readonly InputFile[]).some((f) => f.kind === 'stream')) && store.isEmpty();
+    if (bulk) store.deferIndexes();
     for (const pass of passes) {
       if (opts.signal?.aborted === true) break;
       if (pass.segment !== 0) {
@@ -95,17 +93,15 @@ export async function ingestToStore(db: Db, groups: readonly Group[], opts: Inge
         const open = w0.getState<number[]>('segments') ?? [];
         if (!open.includes(pass.segment)) w0.transaction(() => w0.putState('segments', [...open, pass.segment]));
       }
-      const r = await runPass(db, pass, opts, stitched, notices);
+      const r = await runPass(store, pass, opts, stitched, notices);
       touched += r.touched;
       sessions += r.sessions;
       addStats(total, r.stats);
     }
-    if (bulk) restoreIndexes(db);
-    openMessages = db.prepare('SELECT count(*) FROM messages WHERE ended_us IS NULL AND lost = 0 AND segment = 0').pluck().get() as number;
+    if (bulk) store.restoreIndexes();
+    openMessages = store.openCount();
     // links are made again as their window moves: the store's count is the one that means something
-    for (const r of db.prepare('SELECT link, count(*) AS n FROM session_links GROUP BY link').all() as Array<{ link: string; n: number }>) {
-      if (r.link === 'exact') links.exact = r.n; else links.inferred = r.n;
-    }
+    Object.assign(links, store.linkCounts());
     return { ...total, messagesTouched: touched, openMessages, sessions, links, stitched, segments, notices };
   } finally {
     release();
@@ -120,16 +116,15 @@ function addStats(into: IngestStats, s: IngestStats): void {
   }
 }
 
-async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: StitchCounts,
+async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stitched: StitchCounts,
   noticeCounts: { warning: number; alert: number }): Promise<{ stats: IngestStats; touched: number; sessions: number }> {
   const seg = pass.segment;
-  const w = new StoreWriter(db, seg);
+  const w = store.writer(seg);
   const sessions = restoreSessions(w.getState<unknown>(stateName('sessions', seg)));
-  const open = loadOpenTimelines(db, seg);
-  w.adopt(open);
-  const correlator = Correlator.restore(w.getState<CorrelatorSnapshot>(stateName('correlator', seg)), open.map(([t]) => t));
+  const open = store.openTimelines(w, seg);
+  const correlator = Correlator.restore(w.getState<CorrelatorSnapshot>(stateName('correlator', seg)), open);
   const addons = AddonCorrelator.restore((host, ip, at) => sessions.openFrom(host, ip, at), w.getState<unknown>(stateName('addons', seg)));
-  const aw = new AddonWriter(db, seg);
+  const aw = store.addonWriter(seg);
   const p = new Pipeline({
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal, segment: seg,
     stages: stagesFor({ send: correlator, sessions, addons }), foreign,
@@ -169,7 +164,7 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       }
       // The end of an older segment: its open sessions first take the events of their later part.
       const seamEnd = b.final && seg !== 0 && opts.signal?.aborted !== true;
-      const replayed = seamEnd ? replaySeams(db, w, sessions) : { drop: [], handed: [], present: undefined };
+      const replayed = seamEnd ? replaySeams(store, w, sessions) : { drop: [], handed: [], present: undefined };
       stitched.sessions += replayed.drop.length;
       // Sessions in progress (open, or in their grace period after `end`) are stored as they
       // stand and stay in the state: the end of a run is not the end of the log, and the next run
@@ -185,13 +180,13 @@ async function runPass(db: Db, pass: Plan, opts: IngestOptions, stitched: Stitch
       for (const x of all) written.add(sessionKey(x));
       let made: SessionLink[] = [];
       w.transaction(() => {
-        for (const key of replayed.drop) dropSession(db, key, undefined);
+        for (const key of replayed.drop) store.dropSession(key, undefined);
         if (replayed.present !== undefined) w.putState('sessions', replayed.present);
         applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
         aw.write(added);
-        made = linkWindow(db, w, all, b.output.timelines);
+        made = linkWindow(store, w, all, b.output.timelines);
         if (seamEnd) {
-          const s = stitchSegment(db, w, seg, correlator, all);
+          const s = stitchSegment(store, w, seg, correlator, all);
           for (const k of Object.keys(s) as Array<keyof StitchCounts>) stitched[k] += s[k];
         }
       });

@@ -1,4 +1,5 @@
-// Zone-less local times (tai64nlocal, RFC 3164) → UTC offsets, through luxon once per local hour.
+// Zone-less local times (tai64nlocal, RFC 3164) → UTC offsets, through luxon once per local hour;
+// whether a time has a second reading (a DST fold) is asked of luxon only near a change.
 
 import { IANAZone } from 'luxon';
 import type { ZoneResolver } from '../../parsers/timestamp.js';
@@ -11,6 +12,7 @@ export function zoneResolver(name: string | undefined): ZoneResolver {
   const zone = IANAZone.create(zoneName);
   if (!zone.isValid) throw new QtraceError('BAD_TZ', `unknown time zone: ${zoneName}`, 'use an IANA name such as Europe/Berlin or UTC');
   const cache = new Map<number, number>();
+  const quiet = new Map<number, boolean>(); // hour → no offset change within 7 h of it
   return {
     offsetMinutes(localAsUtcMs: number): number {
       const hour = Math.floor(localAsUtcMs / HOUR_MS);
@@ -25,6 +27,17 @@ export function zoneResolver(name: string | undefined): ZoneResolver {
     },
     otherReading(us: number): number | undefined {
       const ms = Math.floor(us / 1000);
+      // nearly every hour is far from a DST change: decided once per hour, not per line
+      const hour = Math.floor(ms / HOUR_MS);
+      let q = quiet.get(hour);
+      if (q === undefined) {
+        const h = hour * HOUR_MS;
+        const o = zone.offset(h);
+        q = zone.offset(h - 7 * HOUR_MS) === o && zone.offset(h + 8 * HOUR_MS) === o;
+        if (quiet.size > 10_000) quiet.clear();
+        quiet.set(hour, q);
+      }
+      if (q) return undefined;
       const off = zone.offset(ms);
       let other = zone.offset(ms + 6 * HOUR_MS);
       if (other === off) other = zone.offset(ms - 6 * HOUR_MS);

@@ -1,6 +1,6 @@
 // How printers render: colour or not, and the zone times are shown in (the views stay UTC).
 
-import { DateTime } from 'luxon';
+import { hms, millis, msFromIso, offsetText, wallClock, ymd, type Wall } from '../util/zone-time.js';
 
 export interface Style {
   readonly color: boolean;
@@ -14,26 +14,28 @@ export function paint(s: Style, c: Color, text: string): string {
   return s.color ? `\x1b[${CODES[c]}m${text}\x1b[0m` : text;
 }
 
-function local(iso: string, s: Style): DateTime {
-  return DateTime.fromISO(iso, { zone: 'utc' }).setZone(s.zone);
+function local(iso: string, s: Style): Wall {
+  return wallClock(msFromIso(iso), s.zone);
 }
 
 /** '2026-11-25T17:49:46.260657Z' → '2026-11-25 18:49:46.260657 +01:00' in the style's zone. */
 export function when(iso: string | null, s: Style): string {
   if (iso === null) return '?';
   const t = local(iso, s);
-  return `${t.toFormat('yyyy-LL-dd HH:mm:ss')}.${iso.slice(20, 26)} ${t.toFormat('ZZ')}`;
+  return `${ymd(t)} ${hms(t)}.${iso.slice(20, 26)} ${offsetText(t)}`;
 }
 
 /** Time of day only, to the millisecond: for lines under a dated header. */
 export function clock(iso: string | null, s: Style): string {
-  return iso === null ? '?' : local(iso, s).toFormat('HH:mm:ss.SSS');
+  if (iso === null) return '?';
+  const t = local(iso, s);
+  return `${hms(t)}.${millis(t)}`;
 }
 
 /** clock(), with the date in front whenever it is not the date of `prev` (the line before), in the style's zone. */
 export function stamp(iso: string | null, prev: string | null, s: Style): string {
   if (iso === null) return '?';
   const t = local(iso, s);
-  const same = prev !== null && local(prev, s).toFormat('yyyy-LL-dd') === t.toFormat('yyyy-LL-dd');
-  return t.toFormat(same ? 'HH:mm:ss.SSS' : 'yyyy-LL-dd HH:mm:ss.SSS');
+  const same = prev !== null && ymd(local(prev, s)) === ymd(t);
+  return `${same ? '' : ymd(t) + ' '}${hms(t)}.${millis(t)}`;
 }

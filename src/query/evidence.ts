@@ -3,11 +3,14 @@
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import type { EvidenceSource } from '../explain/types.js';
 import type { Db } from '../store/db.js';
+import { keySql, outcomeSql } from '../store/rows.js';
 
 export function storeEvidence(db: Db): EvidenceSource {
-  const deliveries = db.prepare(`SELECT m.key AS id, m.queued_us, d.recipient AS "to", d.outcome, d.reason
-    FROM deliveries d JOIN messages m ON m.id = d.message_id
-    WHERE d.last = 1 AND d.recipient = ? COLLATE NOCASE ORDER BY m.first_us DESC LIMIT ?`);
+  const deliveries = db.prepare(`SELECT ${keySql('m')} AS id, m.first_us + m.queued_d AS queued_us, da.address AS "to",
+      ${outcomeSql('d')} AS outcome, dt.text AS reason
+    FROM addresses da JOIN deliveries d ON d.recipient_id = da.id AND d.last = 1 JOIN messages m ON m.id = d.message_id
+      LEFT JOIN texts dt ON dt.id = d.reason_id
+    WHERE da.address = ? COLLATE NOCASE ORDER BY m.first_us DESC LIMIT ?`);
   const sessions = db.prepare(`SELECT s.key AS id, s.start_us, s.client_ip, s.client_port, r.accepted, r.code, r.reason
     FROM session_rcpts r JOIN sessions s ON s.id = r.session_id
     WHERE r.recipient = ? COLLATE NOCASE ORDER BY s.start_us DESC LIMIT ?`);

@@ -3,6 +3,7 @@
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import type { Session } from '../correlate/sessions.js';
 import type { Db } from '../store/db.js';
+import { keySql } from '../store/rows.js';
 
 export interface SessionFilter {
   readonly ip?: string | undefined;
@@ -44,7 +45,7 @@ export interface MessageSessionView {
   readonly verdict: string;
 }
 
-interface Row { key: string; start_us: number; end_us: number | null; detail: string }
+interface Row { id: number; key: string; start_us: number; end_us: number | null; detail: string }
 
 export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> {
   const c: string[] = [];
@@ -57,7 +58,7 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
   // it existed counts tcprules deny and rblsmtpd only); never linked to a message.
   if (f.rejected === true) {
     c.push(`COALESCE(json_extract(s.detail, '$.refused'), s.tcp = 'deny' OR s.rbl_code IS NOT NULL) = 1
-      AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_key = s.key)`);
+      AND NOT EXISTS (SELECT 1 FROM session_links l WHERE l.session_id = s.id)`);
   }
   if (f.since !== undefined) { c.push('COALESCE(s.end_us, s.start_us) >= ?'); args.push(f.since); }
   if (f.until !== undefined) { c.push('s.start_us < ?'); args.push(f.until); }
@@ -67,23 +68,24 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
   }
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
   const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-  const rows = db.prepare(`SELECT s.key, s.start_us, s.end_us, s.detail FROM sessions s
+  const rows = db.prepare(`SELECT s.id, s.key, s.start_us, s.end_us, s.detail FROM sessions s
     ${c.length === 0 ? '' : 'WHERE ' + c.join(' AND ')} ORDER BY s.start_us ${order}, s.id ${order}${limit}`);
-  const links = db.prepare('SELECT message_key AS id, link, qp FROM session_links WHERE session_key = ? ORDER BY data_index, message_key');
+  const links = db.prepare(`SELECT ${keySql('m')} AS id, l.link, l.qp FROM session_links l JOIN messages m ON m.id = l.message_id
+    WHERE l.session_id = ? ORDER BY l.data_index, id`);
   for (const r of rows.iterate(...args) as IterableIterator<Row>) {
     const { seam: _kept, ...session } = JSON.parse(r.detail) as Session; // the store's own, for seams
     yield { id: r.key, started: isoFromMicros(r.start_us), ended: r.end_us === null ? null : isoFromMicros(r.end_us),
-      session, messages: links.all(r.key) as SessionMessageLink[] };
+      session, messages: links.all(r.id) as SessionMessageLink[] };
   }
 }
 
-/** The sessions that queued these messages, by message key. */
-export function sessionsOfMessages(db: Db, keys: readonly string[]): Map<string, MessageSessionView> {
-  const out = new Map<string, MessageSessionView>();
-  if (keys.length === 0) return out;
-  const rows = db.prepare(`SELECT l.message_key, l.link, l.data_index, s.key, s.start_us, s.detail FROM session_links l
-    JOIN sessions s ON s.key = l.session_key WHERE l.message_key IN (${keys.map(() => '?').join(',')})`)
-    .all(...keys) as Array<{ message_key: string; link: 'exact' | 'inferred'; data_index: number | null; key: string; start_us: number; detail: string }>;
+/** The sessions that queued these messages, by message row id. */
+export function sessionsOfMessages(db: Db, ids: readonly number[]): Map<number, MessageSessionView> {
+  const out = new Map<number, MessageSessionView>();
+  if (ids.length === 0) return out;
+  const rows = db.prepare(`SELECT l.message_id, l.link, l.data_index, s.key, s.start_us, s.detail FROM session_links l
+    JOIN sessions s ON s.id = l.session_id WHERE l.message_id IN (${ids.map(() => '?').join(',')})`)
+    .all(...ids) as Array<{ message_id: number; link: 'exact' | 'inferred'; data_index: number | null; key: string; start_us: number; detail: string }>;
   for (const r of rows) {
     const s = JSON.parse(r.detail) as Session;
     // The transaction that queued it: the DATA the exact link names, else the first that queued.
@@ -94,7 +96,7 @@ export function sessionsOfMessages(db: Db, keys: readonly string[]): Map<string,
         for (let k = 0; k < t.data.length; k++, i++) if (i === r.data_index) tx = t;
       }
     }
-    out.set(r.message_key, {
+    out.set(r.message_id, {
       id: r.key, link: r.link, pid: s.pid, stream: s.stream, started: isoFromMicros(r.start_us),
       client: { ip: s.client.ip, port: s.client.port, host: s.client.host }, helo: s.helo?.arg ?? null,
       auth_user: s.auth?.user ?? null, from: tx?.mailFrom ?? null,

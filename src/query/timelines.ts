@@ -3,7 +3,9 @@
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import { idForJson, type MsgId } from '../../parsers/ids.js';
 import type { Db } from '../store/db.js';
-import { idFromSql, idToSql } from '../store/ids.js';
+import { idToSql } from '../store/ids.js';
+import { attachDeliveries, keySql, MESSAGE_SELECT, type MessageRow, OUTCOME, parseKey, timelineOf } from '../store/rows.js';
+import type { Timeline } from '../correlate/timeline.js';
 import { addressMatcher } from './address.js';
 import { sessionsOfMessages } from './sessions.js';
 import type { DeliveryView, LinkView, RecipientView, TimelineView } from './view.js';
@@ -23,21 +25,8 @@ export interface MessageFilter {
   readonly limit?: number | undefined;
 }
 
-interface MsgRow {
-  id: number; key: string; host: string; msg_text: string; first_us: number; queued_us: number | null;
-  ended_us: number | null; partial: number; lost: number; bytes: number | null; sender: string | null;
-  qp: number | null; uid: number | null; bounce_qp: number | null; triple_bounce: number;
-}
-interface DelRow {
-  message_id: number; run: number; did: number; channel: 'local' | 'remote'; recipient: string;
-  started_us: number | null; finished_us: number | null; result: DeliveryView['result']; reason: string | null;
-  smtp_code: number | null; dsn: string | null; remote_ip: string | null; too_long: number; forward_qp: number | null;
-}
-interface RcptRow { message_id: number; recipient: string; channel: 'local' | 'remote'; outcome: RecipientView['outcome']; attempts: number }
-interface LinkRow { kind: 'bounce' | 'forward'; from_key: string; to_key: string; qp: number }
+interface LinkRow { kind: 'bounce' | 'forward'; from_id: number; to_id: number; from_key: string; to_key: string; qp: number }
 
-/** A message row with its id exact (as text: a double would round ids beyond 2^53). */
-const MSG_COLUMNS = 'm.*, CAST(m.msg AS TEXT) AS msg_text';
 const iso = (us: number | null): string | null => (us === null ? null : isoFromMicros(us));
 const CHUNK = 500;
 
@@ -47,20 +36,31 @@ function where(f: MessageFilter): { sql: string; args: unknown[] } {
   if (f.msg !== undefined) { c.push('m.msg = ?'); args.push(idToSql(f.msg)); }
   if (f.qp !== undefined) { c.push('m.qp = ?'); args.push(f.qp); }
   if (f.host !== undefined) { c.push('m.host = ?'); args.push(f.host); }
-  if (f.since !== undefined) { c.push('COALESCE(m.ended_us, m.first_us) >= ?'); args.push(f.since); }
+  // the messages_last index: a message's end, else its first line
+  if (f.since !== undefined) { c.push('m.first_us + coalesce(m.ended_d, 0) >= ?'); args.push(f.since); }
   if (f.until !== undefined) { c.push('m.first_us < ?'); args.push(f.until); }
-  if (f.from !== undefined) { c.push("m.sender LIKE '%' || ? || '%' ESCAPE '\\'"); args.push(likeEscape(f.from)); }
-  if (f.to !== undefined || f.outcome !== undefined) {
-    const rc: string[] = ['r.message_id = m.id'];
-    if (f.to !== undefined) { const m = addressMatcher(f.to).sql('r.recipient'); rc.push(m.sql); args.push(...m.args); }
-    if (f.outcome !== undefined) { rc.push('r.outcome = ?'); args.push(f.outcome); }
-    c.push(`EXISTS (SELECT 1 FROM recipients r WHERE ${rc.join(' AND ')})`);
+  if (f.from !== undefined) {
+    c.push("m.sender_id IN (SELECT a.id FROM addresses a WHERE a.address LIKE '%' || ? || '%' ESCAPE '\\')");
+    args.push(likeEscape(f.from));
+  }
+  if (f.to !== undefined) {
+    // the recipient's few rows by deliveries_recipient, then their messages (not every message tested)
+    const m = addressMatcher(f.to).sql('a.address');
+    const oc = f.outcome === undefined ? '' : ' AND r.outcome = ?';
+    c.push(`m.id IN (SELECT r.message_id FROM deliveries r WHERE r.last = 1 AND r.recipient_id IN
+      (SELECT a.id FROM addresses a WHERE ${m.sql})${oc})`);
+    args.push(...m.args);
+    if (f.outcome !== undefined) args.push(OUTCOME[f.outcome as keyof typeof OUTCOME] ?? -1);
+  } else if (f.outcome !== undefined) {
+    c.push('EXISTS (SELECT 1 FROM deliveries r WHERE r.message_id = m.id AND r.last = 1 AND r.outcome = ?)');
+    args.push(OUTCOME[f.outcome as keyof typeof OUTCOME] ?? -1);
   }
   if (f.bounces === true) {
-    c.push("(m.sender IN ('', '#@[]') OR EXISTS (SELECT 1 FROM links l WHERE l.kind = 'bounce' AND l.to_key = m.key))");
+    c.push(`(m.sender_id IN (SELECT a.id FROM addresses a WHERE a.address IN ('', '#@[]'))
+      OR EXISTS (SELECT 1 FROM links l WHERE l.kind = 'bounce' AND l.to_id = m.id))`);
   }
   if (f.unattempted === true) {
-    c.push('m.ended_us IS NULL AND m.lost = 0 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)');
+    c.push('m.ended_d IS NULL AND m.lost = 0 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)');
   }
   return { sql: c.length === 0 ? '' : 'WHERE ' + c.join(' AND '), args };
 }
@@ -75,9 +75,12 @@ export function countTimelines(db: Db, f: MessageFilter): number {
   return db.prepare(`SELECT count(*) FROM messages m ${w.sql}`).pluck().get(...w.args) as number;
 }
 
-/** The timeline stored under this key (`host:first-µs:msg`, as printed), if any. */
+/** The timeline stored under this key (`host:first-µs:msg[#n]`, as printed), if any. */
 export function timelineByKey(db: Db, key: string): TimelineView | undefined {
-  const row = db.prepare(`SELECT ${MSG_COLUMNS} FROM messages m WHERE m.key = ?`).get(key) as MsgRow | undefined;
+  const k = parseKey(key);
+  if (k === undefined) return undefined;
+  const row = db.prepare(`${MESSAGE_SELECT} WHERE m.first_us = ? AND m.msg = ? AND m.host = ? AND m.dup = ?`)
+    .get(k.first, idToSql(k.msg), k.host, k.dup) as MessageRow | undefined;
   return row === undefined ? undefined : assemble(db, [row])[0];
 }
 
@@ -86,62 +89,57 @@ export function* findTimelines(db: Db, f: MessageFilter): Generator<TimelineView
   const w = where(f);
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
   const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-  const stmt = db.prepare(`SELECT ${MSG_COLUMNS} FROM messages m ${w.sql} ORDER BY m.first_us ${order}, m.id ${order}${limit}`);
-  let chunk: MsgRow[] = [];
-  for (const row of stmt.iterate(...w.args) as IterableIterator<MsgRow>) {
+  // --since and --to find few messages (by messages_last, deliveries_recipient), then sort them
+  // (`+`: walking messages_first in order instead would read the whole store)
+  const by = f.since === undefined && f.to === undefined ? 'm.first_us' : '+m.first_us';
+  const stmt = db.prepare(`${MESSAGE_SELECT} ${w.sql} ORDER BY ${by} ${order}, m.id ${order}${limit}`);
+  let chunk: MessageRow[] = [];
+  for (const row of stmt.iterate(...w.args) as IterableIterator<MessageRow>) {
     chunk.push(row);
     if (chunk.length >= CHUNK) { yield* assemble(db, chunk); chunk = []; }
   }
   if (chunk.length > 0) yield* assemble(db, chunk);
 }
 
-function assemble(db: Db, rows: MsgRow[]): TimelineView[] {
-  const ids = rows.map((r) => r.id);
-  const keys = rows.map((r) => r.key);
+function assemble(db: Db, rows: MessageRow[]): TimelineView[] {
+  const byId = new Map<number, Timeline>();
+  for (const r of rows) byId.set(r.id, timelineOf(r));
+  attachDeliveries(db, byId);
+  const ids = [...byId.keys()];
   const idList = ids.map(() => '?').join(',');
-  const keyList = keys.map(() => '?').join(',');
-  const dels = db.prepare(`SELECT * FROM deliveries WHERE message_id IN (${idList}) ORDER BY message_id, seq`).all(...ids) as DelRow[];
-  const rcpts = db.prepare(`SELECT * FROM recipients WHERE message_id IN (${idList}) ORDER BY message_id, seq`).all(...ids) as RcptRow[];
-  const links = db.prepare(`SELECT * FROM links WHERE from_key IN (${keyList}) OR to_key IN (${keyList})`).all(...keys, ...keys) as LinkRow[];
-  const byId = new Map<number, { d: DeliveryView[]; r: RecipientView[]; fwd: number[] }>();
-  for (const id of ids) byId.set(id, { d: [], r: [], fwd: [] });
-  for (const d of dels) {
-    if (d.forward_qp !== null) byId.get(d.message_id)!.fwd.push(d.forward_qp);
-    byId.get(d.message_id)!.d.push({
-      delivery: d.did, run: d.run, channel: d.channel, to: d.recipient, started: iso(d.started_us),
-      finished: iso(d.finished_us), result: d.result, reason: d.reason, smtp_code: d.smtp_code, dsn: d.dsn,
-      remote_ip: d.remote_ip, too_long: d.too_long === 1,
-    });
-  }
-  for (const r of rcpts) {
-    byId.get(r.message_id)!.r.push({ to: r.recipient, channel: r.channel, outcome: r.outcome, attempts: r.attempts });
-  }
-  const sessions = sessionsOfMessages(db, keys);
-  return rows.map((m) => {
-    const parts = byId.get(m.id)!;
-    let bounce: LinkView | null = m.bounce_qp === null ? null : { qp: m.bounce_qp, id: null };
+  const links = db.prepare(`SELECT l.kind, l.from_id, l.to_id, l.qp, ${keySql('f')} AS from_key, ${keySql('t')} AS to_key
+    FROM links l JOIN messages f ON f.id = l.from_id JOIN messages t ON t.id = l.to_id
+    WHERE l.from_id IN (${idList}) OR l.to_id IN (${idList})`).all(...ids, ...ids) as LinkRow[];
+  const sessions = sessionsOfMessages(db, ids);
+  return [...byId].map(([id, t]) => {
+    let bounce: LinkView | null = t.bounceQp === null ? null : { qp: t.bounceQp, id: null };
     let bounceOf: string | null = null;
     let forwardOf: string | null = null;
     const forwards: LinkView[] = [];
     for (const l of links) {
-      if (l.from_key === m.key) {
+      if (l.from_id === id) {
         if (l.kind === 'bounce') bounce = { qp: l.qp, id: l.to_key };
         else forwards.push({ qp: l.qp, id: l.to_key });
       }
-      if (l.to_key === m.key) {
+      if (l.to_id === id) {
         if (l.kind === 'bounce') bounceOf = l.from_key;
         else forwardOf = l.from_key;
       }
     }
     // Forwards whose copy never showed up still show their qp.
-    for (const q of parts.fwd) if (!forwards.some((f) => f.qp === q)) forwards.push({ qp: q, id: null });
+    for (const d of t.deliveries) if (d.forwardQp !== null && !forwards.some((f) => f.qp === d.forwardQp)) forwards.push({ qp: d.forwardQp, id: null });
     return {
-      id: m.key, host: m.host, msg: idForJson(idFromSql(m.msg_text)), first_seen: isoFromMicros(m.first_us), queued: iso(m.queued_us),
-      ended: iso(m.ended_us),
-      queue_seconds: m.queued_us !== null && m.ended_us !== null ? (m.ended_us - m.queued_us) / 1e6 : null,
-      partial: m.partial === 1, lost: m.lost === 1, bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid,
-      deliveries: parts.d, recipients: parts.r, bounce, bounce_of: bounceOf, triple_bounce: m.triple_bounce === 1,
-      forwards, forward_of: forwardOf, session: sessions.get(m.key) ?? null,
+      id: t.key, host: t.host, msg: idForJson(t.msg), first_seen: isoFromMicros(t.firstSeen), queued: iso(t.queued),
+      ended: iso(t.ended),
+      queue_seconds: t.queued !== null && t.ended !== null ? (t.ended - t.queued) / 1e6 : null,
+      partial: t.partial, lost: t.lost, bytes: t.bytes, from: t.from, qp: t.qp, uid: t.uid,
+      deliveries: t.deliveries.map((d): DeliveryView => ({
+        delivery: d.did, run: d.run, channel: d.channel, to: d.to, started: iso(d.started), finished: iso(d.finished),
+        result: d.result, reason: d.reason, smtp_code: d.smtpCode, dsn: d.dsn, remote_ip: d.remoteIp, too_long: d.tooLong,
+      })),
+      recipients: t.recipients.map((r): RecipientView => ({ to: r.to, channel: r.channel, outcome: r.outcome, attempts: r.attempts })),
+      bounce, bounce_of: bounceOf, triple_bounce: t.tripleBounce,
+      forwards, forward_of: forwardOf, session: sessions.get(id) ?? null,
     };
   });
 }

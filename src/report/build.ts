@@ -4,6 +4,7 @@
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import { addonsOf } from './addons.js';
 import type { Db } from '../store/db.js';
+import { channelSql, keySql, outcomeSql, RESULT, resultSql } from '../store/rows.js';
 import { newestLine } from './newest.js';
 import { reasonTemplate } from './template.js';
 import type { Counted, DelayDist, HourRow, ReasonGroup, ReportView, StuckMessage } from './view.js';
@@ -87,11 +88,13 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   const args = { since, until, host: o.host };
 
   // reasons are long and only failures and deferrals are grouped: the others are not read
-  const rows = db.prepare(`SELECT m.id, m.host, m.key, m.first_us, m.queued_us, m.ended_us, m.partial, m.bytes, m.sender, m.uid,
-      m.triple_bounce, m.bounce_qp, d.seq, d.run, d.channel, d.recipient, d.started_us, d.finished_us, d.result,
-      CASE WHEN d.result IN ('failure', 'deferral') THEN d.reason END,
-      d.smtp_code, d.dsn, d.remote_ip, d.last, d.outcome
-    FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
+  const rows = db.prepare(`SELECT m.id, m.host, ${keySql('m')}, m.first_us, m.first_us + m.queued_d, m.first_us + m.ended_d,
+      m.partial, m.bytes, ms.address, m.uid, m.triple_bounce, m.bounce_qp, d.seq, d.run, ${channelSql('d')}, da.address,
+      m.first_us + d.started_d, m.first_us + d.finished_d, ${resultSql('d')}, dt.text,
+      d.smtp_code, d.dsn, d.remote_ip, d.last, ${outcomeSql('d')}
+    FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id LEFT JOIN addresses ms ON ms.id = m.sender_id
+      LEFT JOIN addresses da ON da.id = d.recipient_id
+      LEFT JOIN texts dt ON dt.id = d.reason_id AND d.result IN (${RESULT.failure}, ${RESULT.deferral})
     WHERE m.first_us >= @since AND m.first_us < @until${hostSql}
     ORDER BY m.first_us, m.id, d.seq`).raw().iterate(o.host === undefined ? { since, until } : args) as IterableIterator<Row>;
 
@@ -113,7 +116,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   let bsRemote = 0, bsFailed = 0, bsDeferred = 0;
   const bsDomains = new Tally();
 
-  const doubleKeys: string[] = [];
+  const doubleKeys: number[] = [];
   let cur = -1;
   let curSender: string | null = null, curBytes: number | null = null, curQueued: number | null = null;
   for (const r of rows) {
@@ -125,7 +128,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
       if (ended === null) stillQueued++;
       else if (queued !== null) { queueSum += ended - queued; queueN++; }
       if (bounceQp !== null) bounces++;
-      if (sender === '#@[]') doubleKeys.push(r[2]); // a double bounce only if a bounce link leads to it
+      if (sender === '#@[]') doubleKeys.push(id); // a double bounce only if a bounce link leads to it
       if (triple) triples++;
       bytes += nbytes ?? 0;
       hour(queued ?? first).queued++;
@@ -171,7 +174,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     }
   }
 
-  const isBounce = db.prepare("SELECT 1 FROM links WHERE to_key = ? AND kind = 'bounce' LIMIT 1").pluck();
+  const isBounce = db.prepare("SELECT 1 FROM links WHERE to_id = ? AND kind = 'bounce' LIMIT 1").pluck();
   doubles = doubleKeys.filter((k) => isBounce.get(k) !== undefined).length;
   const sessions = sessionTotals(db, since, until, o.host, top);
   const restarts = [...runs.values()].reduce((a, e) => a + e.max - e.min, 0);
@@ -179,7 +182,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
   const newest = newestLine(db, o.host);
   const asOf = o.now ?? Date.now() * 1000;
   const cut = since === MIN_US ? 0 : db.prepare(`SELECT count(*) FROM messages m
-      WHERE m.first_us >= @from AND m.first_us < @since AND (m.ended_us IS NULL OR m.ended_us >= @since)${hostSql}`)
+      WHERE m.first_us >= @from AND m.first_us < @since AND (m.ended_d IS NULL OR m.first_us + m.ended_d >= @since)${hostSql}`)
     .pluck().get({ from: since - lifeUs, since, ...(o.host === undefined ? {} : { host: o.host }) }) as number;
 
   const hourRows: HourRow[] = [...hours].sort((a, b) => a[0] - b[0]).map(([h, v]) => ({ hour: isoFromMicros(h), ...v }));
@@ -243,11 +246,14 @@ function stuckMessages(db: Db, asOf: number, olderUs: number, lifeUs: number, ho
   ReportView['stuck'] {
   const base = { older_than_seconds: olderUs / 1e6, queuelifetime_seconds: lifeUs / 1e6 };
   // qmail bounces what is older than queuelifetime at its next attempt, so two lifetimes back is far enough
-  const rows = db.prepare(`SELECT m.id, m.key, m.msg, coalesce(m.queued_us, m.first_us) AS q, m.sender FROM messages m
-      WHERE m.first_us >= ? AND m.first_us < ? AND m.ended_us IS NULL AND m.lost = 0${host === undefined ? '' : ' AND m.host = ?'}
+  const rows = db.prepare(`SELECT m.id, ${keySql('m')} AS key, m.msg, m.first_us + coalesce(m.queued_d, 0) AS q, ms.address AS sender
+      FROM messages m LEFT JOIN addresses ms ON ms.id = m.sender_id
+      WHERE m.first_us >= ? AND m.first_us < ? AND m.ended_d IS NULL AND m.lost = 0${host === undefined ? '' : ' AND m.host = ?'}
       ORDER BY m.first_us`).all(...[asOf - 2 * lifeUs - olderUs, asOf - olderUs, ...(host === undefined ? [] : [host])]) as
     Array<{ id: number; key: string; msg: number; q: number; sender: string | null }>;
-  const waiting = db.prepare(`SELECT recipient, outcome, reason FROM deliveries WHERE message_id = ? AND last = 1 ORDER BY rcpt`);
+  const waiting = db.prepare(`SELECT da.address AS recipient, ${outcomeSql('d')} AS outcome, dt.text AS reason FROM deliveries d
+      JOIN addresses da ON da.id = d.recipient_id LEFT JOIN texts dt ON dt.id = d.reason_id
+      WHERE d.message_id = ? AND d.last = 1 ORDER BY d.rcpt`);
   const out: StuckMessage[] = [];
   for (const r of rows.slice(0, n)) {
     const ws = waiting.all(r.id) as Array<{ recipient: string; outcome: string; reason: string | null }>;

@@ -2,6 +2,7 @@
 // and critical thresholds (Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import type { Db } from '../store/db.js';
+import { RESULT } from '../store/rows.js';
 import { newestPerStream } from './newest.js';
 
 export interface Threshold { readonly warn: number; readonly crit: number }
@@ -47,14 +48,15 @@ export function runCheck(db: Db, o: CheckOptions): CheckResult {
   const hp = o.host === undefined ? {} : { host: o.host };
 
   const stuck = db.prepare(`SELECT count(*) FROM messages m
-      WHERE m.first_us >= @old AND m.first_us < @cut AND m.ended_us IS NULL AND m.lost = 0${host}`)
+      WHERE m.first_us >= @old AND m.first_us < @cut AND m.ended_d IS NULL AND m.lost = 0${host}`)
     .pluck().get({ old: o.now - o.queueLifetimeUs - 86400e6, cut: o.now - o.stuckAgeUs, ...hp }) as number;
 
   // attempts in the window, of mail queued up to a day before it (a day of messages by index; older retries are left out)
-  const a = db.prepare(`SELECT count(*) AS n, sum(d.result = 'failure') AS f, sum(d.result = 'deferral') AS z
+  const a = db.prepare(`SELECT count(*) AS n, sum(d.result = ${RESULT.failure}) AS f, sum(d.result = ${RESULT.deferral}) AS z
       FROM messages m JOIN deliveries d ON d.message_id = m.id
       WHERE m.first_us >= @old AND m.first_us < @now${host}
-        AND d.result IN ('success', 'failure', 'deferral') AND d.finished_us >= @from AND d.finished_us < @now`)
+        AND d.result IN (${RESULT.success}, ${RESULT.failure}, ${RESULT.deferral})
+        AND m.first_us + d.finished_d >= @from AND m.first_us + d.finished_d < @now`)
     .get({ old: from - 86400e6, now: o.now, from, ...hp }) as
     { n: number; f: number | null; z: number | null };
   const enough = a.n >= o.minAttempts;

@@ -38,7 +38,7 @@ function fromData(db: Db, host: string | undefined): Map<string, number> {
   const hf = host === undefined ? '' : ' WHERE host = ?';
   const ha = host === undefined ? [] : [host];
   for (const r of db.prepare(`SELECT host, max(at_us) AS us FROM send_status${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`send@${r.host}`, r.us);
-  for (const r of db.prepare(`SELECT host, max(max(first_us), coalesce(max(ended_us), 0)) AS us FROM messages${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`send@${r.host}`, r.us);
+  for (const r of db.prepare(`SELECT host, max(max(first_us), coalesce(max(first_us + ended_d), 0)) AS us FROM messages${hf} GROUP BY host`).all(...ha) as Array<{ host: string; us: number }>) put(`send@${r.host}`, r.us);
   for (const r of db.prepare(`SELECT host, stream, max(max(start_us), coalesce(max(end_us), 0)) AS us FROM sessions${hf} GROUP BY host, stream`).all(...ha) as Array<{ host: string; stream: string; us: number }>) put(`${r.stream}@${r.host}`, r.us);
   return out;
 }

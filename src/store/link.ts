@@ -3,6 +3,7 @@
 import type { MessageLite } from '../correlate/link-sessions.js';
 import type { Session } from '../correlate/sessions.js';
 import type { Db } from './db.js';
+import { keySql } from './rows.js';
 
 /** Sessions on the store that were open at some time in [lo, hi]. */
 export function sessionsOverlapping(db: Db, lo: number, hi: number): Session[] {
@@ -12,8 +13,8 @@ export function sessionsOverlapping(db: Db, lo: number, hi: number): Session[] {
 
 /** Messages first seen in [lo, hi], as the linker sees them. */
 export function messagesBetween(db: Db, lo: number, hi: number): MessageLite[] {
-  return db.prepare(`SELECT key AS id, host, qp, uid, COALESCE(queued_us, first_us) AS queued, sender AS "from"
-    FROM messages WHERE first_us BETWEEN ? AND ?`).all(lo, hi) as MessageLite[];
+  return db.prepare(`SELECT ${keySql('m')} AS id, m.host, m.qp, m.uid, m.first_us + COALESCE(m.queued_d, 0) AS queued,
+    a.address AS "from" FROM messages m LEFT JOIN addresses a ON a.id = m.sender_id WHERE m.first_us BETWEEN ? AND ?`).all(lo, hi) as MessageLite[];
 }
 
 export function hasSessions(db: Db): boolean {

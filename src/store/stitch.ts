@@ -8,7 +8,7 @@ import type { Timeline } from '../correlate/timeline.js';
 import type { MsgId } from '../../parsers/ids.js';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
-import { loadTimelines } from './open.js';
+import { keySql, loadTimelines, parseKey } from './rows.js';
 
 interface OrphanRow {
   host: string; run: number; did: number; at_us: number; result: OrphanResult['result']; reason: string | null;
@@ -25,7 +25,7 @@ export function afterSeam(db: Db, host: string, seam: number, segment: number, m
   for (const msg of msgs) {
     const id = first.get(host, idToSql(msg), seam, segment) as number | undefined;
     if (id === undefined) continue;
-    const [t] = loadTimelines(db, 'id = ?', [id]);
+    const [t] = loadTimelines(db, 'm.id = ?', [id]);
     if (t !== undefined) { next.set(msg, t[0]); rowids.set(t[0], t[1]); }
   }
   const orphans = (db.prepare(`SELECT * FROM orphan_results WHERE host = ? AND at_us >= ? AND at_us <= ? ORDER BY at_us`)
@@ -35,19 +35,33 @@ export function afterSeam(db: Db, host: string, seam: number, segment: number, m
   const restartAt = (db.prepare(`SELECT min(at_us) FROM notices WHERE host = ? AND level = 'qtrace' AND at_us >= ?
     AND text LIKE ? || '%'`).pluck().get(host, seam, RESTART_NOTICE) as number | null) ?? null;
   const candidates: Candidate[] = [];
-  const byQp = db.prepare(`SELECT key, qp, first_us AS first, sender AS "from" FROM messages
-    WHERE qp = ? AND host = ? AND first_us >= ? AND first_us <= ? AND segment <> ?`);
+  const byQp = db.prepare(`SELECT ${keySql('m')} AS key, m.qp, m.first_us AS first, a.address AS "from" FROM messages m
+    LEFT JOIN addresses a ON a.id = m.sender_id
+    WHERE m.qp = ? AND m.host = ? AND m.first_us >= ? AND m.first_us <= ? AND m.segment <> ?`);
   for (const qp of qps) candidates.push(...(byQp.all(qp, host, seam, horizon, segment) as Candidate[]));
   return { after: { next, orphans, restartAt, candidates }, rowids };
 }
 
 /** A later timeline folded into the older one: its row goes, and whatever named it names the older. */
-export function dropJoined(db: Db, j: Joined, laterRowid: number): void {
+export function dropJoined(db: Db, j: Joined): void {
+  const byKey = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
+  const id = (key: string): number | undefined => {
+    const k = parseKey(key);
+    return k === undefined ? undefined : byKey.get(k.first, idToSql(k.msg), k.host, k.dup) as number | undefined;
+  };
+  const laterRowid = id(j.from.key);
+  if (laterRowid === undefined) return;
+  const into = id(j.into.key);
   db.prepare('DELETE FROM deliveries WHERE message_id = ?').run(laterRowid);
   db.prepare('DELETE FROM messages WHERE id = ?').run(laterRowid);
-  db.prepare('UPDATE OR IGNORE links SET from_key = ? WHERE from_key = ?').run(j.into.key, j.from.key);
-  db.prepare('UPDATE OR IGNORE links SET to_key = ? WHERE to_key = ?').run(j.into.key, j.from.key);
-  db.prepare('UPDATE OR IGNORE session_links SET message_key = ? WHERE message_key = ?').run(j.into.key, j.from.key);
+  if (into !== undefined) {
+    db.prepare('UPDATE OR IGNORE links SET from_id = ? WHERE from_id = ?').run(into, laterRowid);
+    db.prepare('UPDATE OR IGNORE links SET to_id = ? WHERE to_id = ?').run(into, laterRowid);
+    db.prepare('UPDATE OR IGNORE session_links SET message_id = ? WHERE message_id = ?').run(into, laterRowid);
+  }
+  // what could not move (the older one had it already) goes with the row
+  db.prepare('DELETE FROM links WHERE from_id = ? OR to_id = ?').run(laterRowid, laterRowid);
+  db.prepare('DELETE FROM session_links WHERE message_id = ?').run(laterRowid);
 }
 
 export function dropOrphan(db: Db, o: OrphanResult): void {
@@ -72,8 +86,12 @@ export function laterSession(db: Db, s: Session, seam: number): { session: Sessi
 
 /** A later session folded into an older one: its row goes, its links go to `into` (or are made again). */
 export function dropSession(db: Db, key: string, into: string | undefined): void {
-  db.prepare('DELETE FROM session_rcpts WHERE session_id = (SELECT id FROM sessions WHERE key = ?)').run(key);
-  db.prepare('DELETE FROM sessions WHERE key = ?').run(key);
-  if (into !== undefined) db.prepare('UPDATE OR IGNORE session_links SET session_key = ? WHERE session_key = ?').run(into, key);
-  db.prepare('DELETE FROM session_links WHERE session_key = ?').run(key);
+  const id = db.prepare('SELECT id FROM sessions WHERE key = ?').pluck().get(key) as number | undefined;
+  if (id === undefined) return;
+  db.prepare('DELETE FROM session_rcpts WHERE session_id = ?').run(id);
+  db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  if (into !== undefined) {
+    db.prepare('UPDATE OR IGNORE session_links SET session_id = (SELECT id FROM sessions WHERE key = ?) WHERE session_id = ?').run(into, id);
+  }
+  db.prepare('DELETE FROM session_links WHERE session_id = ?').run(id);
 }

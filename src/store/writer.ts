@@ -6,21 +6,35 @@ import type { Session } from '../correlate/sessions.js';
 import type { SessionLink } from '../correlate/link-sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
+import { DELIVERY_COLUMNS, deliverySig, dupOf, insertMessage, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, parseKey,
+  UPDATE_MESSAGE, updateMessage, writeDelivery } from './rows.js';
 import { toBytes } from '../text/escape.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
 const RX_RAW_BYTE = /[\u{10ff00}-\u{10ffff}]/u;
 
-export class StoreWriter {
+interface Stored { id: number; first: number; msg: number; dels: number[] }
+
+/** Interned texts kept in memory: enough for a server's addresses and reports, bounded all the same. */
+const INTERN_MAX = 20_000;
+
+export class StoreWriter implements Interner {
   readonly #db: Db;
   readonly #insMsg;
   readonly #updMsg;
-  readonly #delDeliveries;
+  readonly #dupTaken;
+  readonly #idByKey;
   readonly #insDelivery;
-  // rowids of timelines already stored (written in this run, or read back open): updated in place
-  readonly #rowids = new WeakMap<Timeline, number>();
+  readonly #putDelivery;
+  readonly #cutDeliveries;
+  // timelines already stored (written in this run, or read back): their row id and what was
+  // written of them, so a commit writes only the rows that changed
+  readonly #stored = new WeakMap<Timeline, Stored>();
+  // ended ones keep only their row id (little for the GC to carry); one changed again is rewritten whole
+  readonly #ended = new WeakMap<Timeline, number>();
   readonly #segment: number;
   readonly #insLink;
   readonly #insOrphan;
@@ -36,21 +50,31 @@ export class StoreWriter {
   readonly #insSessionRcpt;
   readonly #delSessionLinks;
   readonly #insSessionLink;
+  readonly #sessionId;
+  readonly #getAddress;
+  readonly #insAddress;
+  readonly #getText;
+  readonly #insText;
+  #addresses = new Map<string, number>();
+  #texts = new Map<string, number>();
+  // keys of the timelines this output wrote → row ids (links name them)
+  #written = new Map<string, number>();
+  // an id can only be taken at or below the newest first_us stored: above it, no probe is needed
+  #newest: number;
 
   constructor(db: Db, segment = 0) {
     this.#db = db;
     this.#segment = segment;
-    this.#insMsg = db.prepare(`INSERT INTO messages
-      (key, host, msg, first_us, queued_us, ended_us, partial, lost, bytes, sender, qp, uid, bounce_qp, triple_bounce, segment, info_us)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`);
-    this.#updMsg = db.prepare(`UPDATE messages SET queued_us = ?, ended_us = ?, partial = ?, lost = ?, bytes = ?,
-      sender = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ?, info_us = ? WHERE id = ?`);
-    this.#delDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ?');
-    this.#insDelivery = db.prepare(`INSERT INTO deliveries
-      (message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason, smtp_code, dsn, remote_ip,
-       too_long, forward_qp, rcpt, last, outcome, attempts)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_key, to_key, qp) VALUES (?, ?, ?, ?)');
+    this.#insMsg = db.prepare(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${MESSAGE_COLUMNS.split(',').map(() => '?').join(', ')})`);
+    this.#updMsg = db.prepare(UPDATE_MESSAGE);
+    this.#dupTaken = db.prepare('SELECT 1 FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
+    this.#newest = (db.prepare('SELECT max(first_us) FROM messages').pluck().get() as number | null) ?? -Infinity;
+    this.#idByKey = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
+    const dcols = DELIVERY_COLUMNS.split(',').map(() => '?').join(', ');
+    this.#insDelivery = db.prepare(`INSERT INTO deliveries (${DELIVERY_COLUMNS}) VALUES (${dcols})`);
+    this.#putDelivery = db.prepare(`INSERT OR REPLACE INTO deliveries (${DELIVERY_COLUMNS}) VALUES (${dcols})`);
+    this.#cutDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ? AND seq >= ?');
+    this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_id, to_id, qp) VALUES (?, ?, ?, ?)');
     this.#insOrphan = db.prepare(`INSERT OR IGNORE INTO orphan_results (host, run, did, at_us, result, reason,
       smtp_code, dsn, remote_ip, too_long, forward_qp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#insNotice = db.prepare('INSERT OR IGNORE INTO notices (host, at_us, level, text) VALUES (?, ?, ?, ?)');
@@ -80,59 +104,124 @@ export class StoreWriter {
     this.#delSessionRcpts = db.prepare('DELETE FROM session_rcpts WHERE session_id = ?');
     this.#insSessionRcpt = db.prepare(`INSERT INTO session_rcpts (session_id, seq, at_us, sender, recipient, accepted, code, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#delSessionLinks = db.prepare('DELETE FROM session_links WHERE session_key = ?');
-    this.#insSessionLink = db.prepare(`INSERT OR REPLACE INTO session_links (session_key, message_key, data_index, qp, link)
+    this.#delSessionLinks = db.prepare('DELETE FROM session_links WHERE session_id = ?');
+    this.#insSessionLink = db.prepare(`INSERT OR REPLACE INTO session_links (session_id, message_id, data_index, qp, link)
       VALUES (?, ?, ?, ?, ?)`);
+    this.#sessionId = db.prepare('SELECT id FROM sessions WHERE key = ?').pluck();
+    this.#getAddress = db.prepare('SELECT id FROM addresses WHERE address = ?').pluck();
+    this.#insAddress = db.prepare('INSERT INTO addresses (address) VALUES (?)');
+    this.#getText = db.prepare('SELECT id FROM texts WHERE text = ?').pluck();
+    this.#insText = db.prepare('INSERT INTO texts (text) VALUES (?)');
   }
 
   /** Runs fn in one transaction (BEGIN IMMEDIATE: a second writer waits instead of failing late). */
   transaction(fn: () => void): void {
-    this.#db.transaction(fn).immediate();
+    try {
+      this.#db.transaction(fn).immediate();
+    } catch (e) {
+      // interned ids of a rolled-back transaction name nothing
+      this.#addresses.clear();
+      this.#texts.clear();
+      throw e;
+    }
   }
 
-  /** Timelines read back from the store (open ones), with their row ids: they are continued. */
+  /** Timelines read back from the store, with their row ids: they are continued, and updated in place. */
   adopt(rows: Iterable<readonly [Timeline, number]>): void {
-    for (const [t, id] of rows) this.#rowids.set(t, id);
+    for (const [t, id] of rows) {
+      const dels: number[] = [];
+      for (let i = 0; i < t.deliveries.length; i++) dels.push(deliverySig(t, i));
+      this.#stored.set(t, { id, first: t.firstSeen, msg: messageSig(t, this.#segment), dels });
+    }
+  }
+
+  address(s: string): number {
+    return this.#intern(this.#addresses, s, this.#getAddress, this.#insAddress);
+  }
+
+  text(s: string): number {
+    return this.#intern(this.#texts, s, this.#getText, this.#insText);
+  }
+
+  #intern(cache: Map<string, number>, s: string, get: Statement, ins: Statement): number {
+    let id = cache.get(s);
+    if (id !== undefined) return id;
+    id = (get.get(s) as number | undefined) ?? Number(ins.run(s).lastInsertRowid);
+    if (cache.size >= INTERN_MAX) cache.clear();
+    cache.set(s, id);
+    return id;
   }
 
   /**
-   * Writes a timeline. A new one whose key is taken (two messages with one id in one stamp, as
-   * second-resolution syslog allows) gets the next free `#n` suffix: returns the old key then.
+   * Writes a timeline: a new one is inserted, a stored one gets only the rows that changed. A new
+   * one whose id is taken (two messages with one id in one stamp, as second-resolution syslog
+   * allows, across runs) gets the next free `#n`: returns the old key then.
    */
   timeline(t: Timeline): string | undefined {
-    let id = this.#rowids.get(t);
-    if (id === undefined) {
-      const base = t.key;
-      for (let n = 1; ; n++) {
-        if (n > 1) t.key = `${base}#${n}`;
-        const r = this.#insMsg.run(t.key, t.host, idToSql(t.msg), t.firstSeen, t.queued, t.ended, b(t.partial), b(t.lost),
-          t.bytes, t.from, t.qp, t.uid, t.bounceQp, b(t.tripleBounce), this.#segment, t.info);
-        if (r.changes === 1) {
-          id = Number(r.lastInsertRowid);
-          break;
-        }
+    let s = this.#stored.get(t);
+    if (s === undefined) {
+      const id = this.#ended.get(t);
+      if (id !== undefined) {
+        this.#cutDeliveries.run(id, 0);
+        s = { id, first: t.firstSeen, msg: NaN, dels: [] };
+        this.#ended.delete(t);
+        this.#stored.set(t, s);
       }
-      this.#rowids.set(t, id);
-      this.#deliveries(id, t);
+    }
+    if (s === undefined) {
+      const base = t.key;
+      const msg = idToSql(t.msg);
+      let dup = dupOf(t.key);
+      if (t.firstSeen <= this.#newest) {
+        while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined) dup = dup === 0 ? 2 : dup + 1;
+      } else {
+        this.#newest = t.firstSeen;
+      }
+      if (dup !== dupOf(base)) t.key = messageKey(t.host, t.firstSeen, t.msg, dup);
+      const id = insertMessage(this.#insMsg, t, dup, msg, this.#segment, this);
+      for (let i = 0; i < t.deliveries.length; i++) writeDelivery(this.#insDelivery, id, t, i, this);
+      if (t.ended !== null || t.lost) this.#ended.set(t, id);
+      else this.adopt([[t, id]]);
+      this.#written.set(t.key, id);
       return t.key === base ? undefined : base;
     }
-    this.#updMsg.run(t.queued, t.ended, b(t.partial), b(t.lost), t.bytes, t.from, t.qp, t.uid, t.bounceQp,
-      b(t.tripleBounce), this.#segment, t.info, id);
-    this.#delDeliveries.run(id);
-    this.#deliveries(id, t);
+    this.#written.set(t.key, s.id);
+    const moved = s.first !== t.firstSeen; // times are stored after first_us: all rows change
+    const sig = messageSig(t, this.#segment);
+    if (moved || sig !== s.msg) {
+      updateMessage(this.#updMsg, s.id, t, this.#segment, this);
+      s.msg = sig;
+      s.first = t.firstSeen;
+    }
+    const n = t.deliveries.length;
+    for (let i = 0; i < n; i++) {
+      const ds = deliverySig(t, i);
+      if (i < s.dels.length) {
+        if (!moved && s.dels[i] === ds) continue;
+        writeDelivery(this.#putDelivery, s.id, t, i, this);
+        s.dels[i] = ds;
+      } else {
+        writeDelivery(this.#insDelivery, s.id, t, i, this);
+        s.dels.push(ds);
+      }
+    }
+    if (s.dels.length > n) {
+      this.#cutDeliveries.run(s.id, n);
+      s.dels.length = n;
+    }
+    if (t.ended !== null || t.lost) {
+      this.#stored.delete(t);
+      this.#ended.set(t, s.id);
+    }
     return undefined;
   }
 
-  #deliveries(id: number, t: Timeline): void {
-    const ds = t.deliveries;
-    const rs = t.recipients;
-    for (let i = 0; i < ds.length; i++) {
-      const d = ds[i]!;
-      const r = rs[d.rcpt];
-      const last = r !== undefined && r.last === i;
-      this.#insDelivery.run(id, i, d.run, d.did, d.channel, d.to, d.started, d.finished, d.result, d.reason,
-        d.smtpCode, d.dsn, d.remoteIp, b(d.tooLong), d.forwardQp, d.rcpt, b(last), last ? r.outcome : null, last ? r.attempts : null);
-    }
+  /** The row id of the message with this public id (written by this output, or stored). */
+  #messageId(key: string): number | undefined {
+    const id = this.#written.get(key);
+    if (id !== undefined) return id;
+    const k = parseKey(key);
+    return k === undefined ? undefined : (this.#idByKey.get(k.first, idToSql(k.msg), k.host, k.dup) as number | undefined);
   }
 
   output(o: Output): void {
@@ -141,8 +230,13 @@ export class StoreWriter {
       const old = this.timeline(t);
       if (old !== undefined) (renamed ??= new Map()).set(old, t.key);
     }
-    const k = (key: string): string => renamed?.get(key) ?? key;
-    for (const l of o.links) this.#insLink.run(l.kind, k(l.from), k(l.to), l.qp);
+    const k = (key: string): number | undefined => this.#messageId(renamed?.get(key) ?? key);
+    for (const l of o.links) {
+      // both sides are stored by now (a link is made when the correlator holds both)
+      const from = k(l.from), to = k(l.to);
+      if (from !== undefined && to !== undefined) this.#insLink.run(l.kind, from, to, l.qp);
+    }
+    this.#written = new Map();
     for (const r of o.orphans) {
       this.#insOrphan.run(r.host, r.run, r.did, r.at, r.result, r.reason, r.smtpCode, r.dsn, r.remoteIp, b(r.tooLong), r.forwardQp);
     }
@@ -168,9 +262,19 @@ export class StoreWriter {
 
   /** Replaces the links of these sessions with the ones given. */
   sessionLinks(sessionKeys: Iterable<string>, links: readonly SessionLink[]): void {
-    for (const k of sessionKeys) this.#delSessionLinks.run(k);
+    const ids = new Map<string, number | undefined>();
+    const sid = (k: string): number | undefined => {
+      if (!ids.has(k)) ids.set(k, this.#sessionId.get(k) as number | undefined);
+      return ids.get(k);
+    };
+    for (const k of sessionKeys) {
+      const id = sid(k);
+      if (id !== undefined) this.#delSessionLinks.run(id);
+    }
     for (const l of links) {
-      this.#insSessionLink.run(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`, l.messageId, l.dataIndex, l.qp, l.link);
+      const s = sid(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`);
+      const m = this.#messageId(l.messageId);
+      if (s !== undefined && m !== undefined) this.#insSessionLink.run(s, m, l.dataIndex, l.qp, l.link);
     }
   }
 

@@ -1,54 +1,99 @@
-// npm run bench: ingest throughput and peak memory on a replayed volume log (≥ 1.5 M lines),
-// beside a bare split2 line count of the same file. Each measurement runs in a fresh process.
+// npm run bench: issue 11's measures side by side, with a bare split2 line count of the same file
+// as the reference. Input: the lab's volume send log replayed ×1 and ×10 (stamps shifted, a
+// qmail-send restart between copies; ×10 = 1,794,120 lines, 123 MB), built from test/lab on the
+// first run. Each measurement runs in a fresh process; the short ones are medians of three.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { LAB, REPO } from '../helpers/lab.js';
-import { readVolume, writeReplay } from './make-log.js';
+import { replayLog } from './make-log.js';
+import { interleaved, medianOf, qtrace, run, type Run } from './timing.js';
 
 const dir = join(REPO, 'bench-data');
+mkdirSync(dir, { recursive: true });
 /** The flags bin/qtrace runs node with (its #! line). */
 const NODE_FLAGS = ['--max-semi-space-size=8'];
-mkdirSync(dir, { recursive: true });
+const MEASURE = join(REPO, 'dist/test/bench/measure.js');
 
-interface Run { wall: number; rssMb: number; out: string }
-
-function timed(args: string[]): Run {
-  // /usr/bin/time is not everywhere; a tiny wrapper reports the child's peak RSS from Node itself.
-  const t0 = process.hrtime.bigint();
-  const out = execFileSync(process.execPath, [...NODE_FLAGS, join(REPO, 'dist/test/bench/measure.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const m = /maxrss_kb=(\d+)/.exec(out);
-  return { wall, rssMb: m === null ? NaN : Number(m[1]) / 1024, out };
+/** A run of measure.js (`count FILE` or `ingest DB FILE`): wall from here, peak RSS as Node saw it. */
+function measured(args: string[]): Run & { lines: number } {
+  const r = run(process.execPath, [...NODE_FLAGS, MEASURE, ...args], [0]);
+  const rss = /maxrss_kb=(\d+)/.exec(r.stdout);
+  return { ...r, rssMb: rss === null ? r.rssMb : Number(rss[1]) / 1024, lines: Number(/lines=(\d+)/.exec(r.stdout)?.[1]) };
 }
 
-const volume = await readVolume(join(LAB, 'volume', 'logs', 'send'));
-const results: string[] = [];
-for (const copies of [1, 9]) {
-  const file = join(dir, `send-x${copies}.log`);
-  const lines = existsSync(file) ? NaN : await writeReplay(volume, copies, file);
-  const size = statSync(file).size;
-  const count = timed(['count', file]);
-  const db = join(dir, `bench-x${copies}.db`);
+interface Copy { lines: number; mb: number; count: Run; ingest: Run; db: string }
+const copies = new Map<number, Copy>();
+for (const n of [1, 10]) {
+  const file = await replayLog(dir, n);
+  const db = join(dir, `bench-x${n}.db`);
   for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  const ingest = timed(['ingest', db, file]);
-  const n = Number(/lines=(\d+)/.exec(count.out)?.[1] ?? lines);
-  results.push(
-    `x${copies}: ${n.toLocaleString('en')} lines, ${(size / 1e6).toFixed(0)} MB\n` +
-    `  split2 line count: ${count.wall.toFixed(2)} s, ${(n / count.wall / 1e3).toFixed(0)}k lines/s, peak RSS ${count.rssMb.toFixed(0)} MB\n` +
-    `  qtrace ingest:     ${ingest.wall.toFixed(2)} s, ${(n / ingest.wall / 1e3).toFixed(0)}k lines/s, peak RSS ${ingest.rssMb.toFixed(0)} MB` +
-    `  (${(ingest.wall / count.wall).toFixed(1)}× the line count)\n  ${ingest.out.trim().split('\n').filter((l) => l.startsWith('qtrace')).join('')}`);
-  console.log(results[results.length - 1]);
+  const count = measured(['count', file]);
+  const ingest = measured(['ingest', db, file]);
+  copies.set(n, { lines: count.lines, mb: statSync(file).size / 1e6, count, ingest, db });
+  console.log(`×${n}: ${count.lines.toLocaleString('en')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB; ` +
+    ingest.stdout.split('\n').filter((l) => l.startsWith('qtrace')).join(''));
+}
+
+const x1 = copies.get(1)!;
+const x10 = copies.get(10)!;
+const store = new Database(x10.db, { readonly: true });
+const messages = store.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+const newest = store.prepare('SELECT max(first_us) FROM messages').pluck().get() as number;
+// a message id from the middle of the store (qmail reuses ids: each has an incarnation in every copy, or more)
+const id = store.prepare('SELECT CAST(msg AS TEXT) FROM messages ORDER BY id LIMIT 1 OFFSET ?').pluck().get(Math.floor(messages / 2)) as string;
+const incarnations = store.prepare('SELECT count(*) FROM messages WHERE msg = ?').pluck().get(BigInt(id)) as number;
+store.close();
+const storeBytes = ['', '-wal'].reduce((s, x) => s + (existsSync(x10.db + x) ? statSync(x10.db + x).size : 0), 0);
+
+// `show ID` against a bare node start, in turn; `messages --since 1h` as on a terminal (50 shown,
+// and the count of the rest), the hour before the store's newest message (the replay's clock)
+const show = interleaved(3, () => qtrace(['show', '--db', x10.db, id]), () => run(process.execPath, ['-e', '0']));
+const since = new Date(newest / 1000 - 3600_000).toISOString();
+const recent = medianOf(3, () => qtrace(['messages', '--db', x10.db, '--since', since, '--limit', '50']));
+
+type Row = [measure: string, value: string, reference: string, ratio: number | undefined, target: string, met: boolean | undefined];
+const s = (x: number): string => `${x.toFixed(2)} s`;
+const mb = (x: number): string => `${x.toFixed(0)} MB`;
+const kls = (lines: number, t: number): string => `${(lines / t / 1e3).toFixed(0)}k lines/s`;
+const ingestRatio = x10.ingest.wall / x10.count.wall;
+const rssFlat = x10.ingest.rssMb / x1.ingest.rssMb;
+const perMessage = storeBytes / messages;
+const rows: Row[] = [
+  [`split2 line count ×10`, `${s(x10.count.wall)} (${kls(x10.lines, x10.count.wall)})`, '(the reference)', undefined, '', undefined],
+  [`ingest ×10 (${(x10.lines / 1e6).toFixed(2)} M lines)`, `${s(x10.ingest.wall)} (${kls(x10.lines, x10.ingest.wall)})`,
+    `count ${s(x10.count.wall)}`, ingestRatio, '≤ 5× (then ≈ 1.6×)', ingestRatio <= 5],
+  ['  the same in CPU seconds', s(x10.ingest.cpu), `count ${s(x10.count.cpu)}`, x10.ingest.cpu / x10.count.cpu, '', undefined],
+  [`ingest ×1`, `${s(x1.ingest.wall)} (${kls(x1.lines, x1.ingest.wall)})`, `count ${s(x1.count.wall)}`,
+    x1.ingest.wall / x1.count.wall, '', undefined],
+  ['peak RSS, ingest ×10', mb(x10.ingest.rssMb), `×1: ${mb(x1.ingest.rssMb)}`, rssFlat, '≤ 150 MB, flat (≤ 1.1× ×1)',
+    x10.ingest.rssMb <= 150 && rssFlat <= 1.1],
+  [`show ID (${id}: ${incarnations} incarnations)`, s(show.a.wall), `node -e 0 ${s(show.b.wall)}`, show.a.wall / show.b.wall, '≤ 2×',
+    show.a.wall / show.b.wall <= 2],
+  ['  the same in CPU seconds', s(show.a.cpu), `node -e 0 ${s(show.b.cpu)}`, show.a.cpu / show.b.cpu, '', undefined],
+  ['messages --since 1h (50 shown)', s(recent.wall), '', undefined, '< 0.5 s', recent.wall < 0.5],
+  ['store per message', `${perMessage.toFixed(0)} B`, `${mb(storeBytes / 1e6)} / ${messages.toLocaleString('en')}`, undefined,
+    '≤ 250 B', perMessage <= 250],
+];
+
+const header: Row = ['measure', 'value', 'reference', undefined, 'target', undefined];
+const cells = (r: Row): string[] => [r[0], r[1], r[2], r === header ? 'ratio' : r[3] === undefined ? '' : `${r[3].toFixed(2)}×`, r[4],
+  r === header ? 'met' : r[5] === undefined ? '' : r[5] ? 'met' : 'not met'];
+const table = [header, ...rows].map(cells);
+const widths = table[0]!.map((_, i) => Math.max(...table.map((c) => c[i]!.length)));
+console.log(`\nissue 11 on the ×10 replay (${messages.toLocaleString('en')} messages); wall seconds unless said, this machine`);
+for (const [i, c] of table.entries()) {
+  console.log('  ' + c.map((x, j) => (j === 3 ? x.padStart(widths[j]!) : x.padEnd(widths[j]!))).join('  ').trimEnd());
+  if (i === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
 }
 
 // The smtpd side too: the volume batch's send + smtpd + smtpdr logs (gzipped multilog) in one run.
 {
   const inputs = ['send', 'smtpd', 'smtpdr'].map((d) => join(LAB, 'volume', 'logs', d));
   const db = join(dir, 'bench-volume-all.db');
-  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  const r = timed(['ingest', db, ...inputs]);
-  const n = Number(/lines=(\d+)/.exec(r.out)?.[1]);
-  console.log(`volume send+smtpd+smtpdr (.gz): ${n.toLocaleString('en')} lines in ${r.wall.toFixed(2)} s, ` +
-    `${(n / r.wall / 1e3).toFixed(0)}k lines/s, peak RSS ${r.rssMb.toFixed(0)} MB\n  ${r.out.trim().split('\n').filter((l) => l.startsWith('qtrace')).join('')}`);
+  for (const x of ['', '-wal', '-shm']) rmSync(db + x, { force: true });
+  const r = measured(['ingest', db, ...inputs]);
+  console.log(`\nvolume send+smtpd+smtpdr (.gz): ${r.lines.toLocaleString('en')} lines in ${s(r.wall)}, ` +
+    `${kls(r.lines, r.wall)}, peak RSS ${mb(r.rssMb)}\n  ${r.stdout.trim().split('\n').filter((l) => l.startsWith('qtrace')).join('')}`);
 }

@@ -1,5 +1,5 @@
-// npm run bench (second part): report times on a store of the replayed volume log (×9: about
-// 204,000 messages), beside the time it took to ingest that log and qmailanalog's figure.
+// npm run bench (second part): report times on a store of the replayed volume log (×10: 226,620
+// messages), beside the time it took to ingest that log and qmailanalog's figure.
 // Each command runs as a user runs it (bin/qtrace, a fresh process); the median of three is shown.
 //
 // qmailanalog: set QMAILANALOG=DIR (a dir holding matchup and zoverall built from its public C
@@ -11,13 +11,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LAB, REPO } from '../helpers/lab.js';
-import { readVolume, writeReplay } from './make-log.js';
+import { replayLog } from './make-log.js';
 
 const dir = join(REPO, 'bench-data');
 mkdirSync(dir, { recursive: true });
-const log = join(dir, 'send-x9.log');
-if (!existsSync(log)) await writeReplay(await readVolume(join(LAB, 'volume', 'logs', 'send')), 9, log);
-const db = join(dir, 'report-x9.db');
+const COPIES = 10;
+const log = await replayLog(dir, COPIES);
+const db = join(dir, `report-x${COPIES}.db`);
 for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
 
 const BIN = join(REPO, 'bin', 'qtrace');
@@ -46,8 +46,8 @@ const messages = store.prepare('SELECT count(*) FROM messages').pluck().get() as
 const [lo, hi] = store.prepare('SELECT min(first_us), max(first_us) FROM messages').raw().get() as [number, number];
 store.close();
 const iso = (us: number): string => new Date(us / 1000).toISOString();
-// one of the nine copies: a window the size of the lab's volume run
-const win = ['--since', iso(lo + ((hi - lo) * 4) / 9), '--until', iso(lo + ((hi - lo) * 5) / 9)];
+// one of the copies: a window the size of the lab's volume run
+const win = ['--since', iso(lo + ((hi - lo) * 4) / COPIES), '--until', iso(lo + ((hi - lo) * 5) / COPIES)];
 const lines = Number(readFileSync(log, 'utf8').split('\n').length - 1);
 
 const rows: Array<[string, T]> = [
@@ -60,7 +60,7 @@ const rows: Array<[string, T]> = [
   ['check', median(['check', '--db', db, '--now', iso(hi)])],
 ];
 
-console.log(`\nreport on the ×9 replay: ${messages.toLocaleString('en')} messages, ${lines.toLocaleString('en')} lines, ` +
+console.log(`\nreport on the ×${COPIES} replay: ${messages.toLocaleString('en')} messages, ${lines.toLocaleString('en')} lines, ` +
   `${(statSync(log).size / 1e6).toFixed(0)} MB (store ${(statSync(db).size / 1e6).toFixed(0)} MB)`);
 const fmt = (t: T): string => `${t.s.toFixed(2)} s wall, ${Number.isNaN(t.cpu) ? '?' : t.cpu.toFixed(2)} s CPU`;
 console.log(`  qtrace ingest of that log:           ${fmt(ingest)}`);
@@ -71,7 +71,7 @@ for (const [what, t] of rows) {
 const qa = process.env['QMAILANALOG'];
 if (qa !== undefined && existsSync(join(qa, 'matchup'))) {
   // multilog's @tai64n → "sec.usec", as the lab fed matchup (tai2dec)
-  const dec = join(dir, 'send-x9.dec');
+  const dec = join(dir, `send-x${COPIES}.dec`);
   if (!existsSync(dec)) {
     const { decodeTai64n } = await import('../../parsers/timestamp.js');
     const out: string[] = [];

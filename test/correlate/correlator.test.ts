@@ -28,6 +28,31 @@ function collect(o: Output, into = new Map<string, Timeline>()): Map<string, Tim
 const byMsg = (m: Map<string, Timeline>, msg: number): Timeline[] => [...m.values()].filter((t) => t.msg === msg);
 
 describe('correlator', () => {
+  it('a cap on open timelines: past it the oldest are let go with a notice, and a later line of one starts a partial timeline', () => {
+    const c = new Correlator({ maxOpen: 10 });
+    const lines: string[] = [];
+    for (let i = 0; i < 12; i++) lines.push(`${i}.000 new msg ${1000 + i}`, `${i}.001 info msg ${1000 + i}: bytes 300 from <a@x.test> qp ${500 + i} uid 1002`);
+    const first = feed(c, lines.join('\n'));
+    expect(first.size).toBe(12);                       // all written before any is let go
+    expect(c.openCount()).toBe(9);                     // a tenth below the cap
+    expect(c.evicted).toBe(3);
+    const later = c.drain();
+    void later;
+    const m = feed(c, `13.000 end msg 1000
+      13.001 end msg 1011`);
+    const [t] = [...m.values()].filter((x) => x.msg === 1000);
+    expect(t).toMatchObject({ partial: true, ended: T0 + 13_000_000 });   // 1000 was let go: a new partial timeline
+    const [u] = [...m.values()].filter((x) => x.msg === 1011);
+    expect(u).toMatchObject({ partial: false, queued: T0 + 11_000_000 }); // 1011 was still followed
+  });
+
+  it('the cap says so once it bites', () => {
+    const c = new Correlator({ maxOpen: 2 });
+    for (let i = 0; i < 3; i++) c.push(T0 + i, 'vm', { kind: 'new_msg', msg: 7 + i });
+    const o = c.drain();
+    expect(o.notices.map((n) => n.text)).toEqual([expect.stringMatching(/^3 messages open, over the cap of 2: the 2 oldest .* are no longer followed/)]);
+  });
+
   it('a plain life: queued, delivered, ended', () => {
     const m = feed(new Correlator(), `
       0.000 new msg 1442657

@@ -1,6 +1,8 @@
 // The session state machine and the session ↔ message linker, on the lab's real b1 logs (checked
 // against sessions.json and ground-truth.json) and on small synthetic dialogues for the edges.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
@@ -8,7 +10,7 @@ import { SessionCorrelator } from '../../src/correlate/sessions.js';
 import type { Session } from '../../src/correlate/sessions.js';
 import { linkSessions, sendersMatch, toSessionLite } from '../../src/correlate/link-sessions.js';
 import type { MessageLite, SessionLink, SessionLite } from '../../src/correlate/link-sessions.js';
-import { labText } from '../helpers/lab.js';
+import { labText, REPO } from '../helpers/lab.js';
 
 
 /** TAI64N label → unix µs (BigInt for the 64-bit seconds). */
@@ -184,6 +186,37 @@ describe('b1 sessions', () => {
     expect(out).toEqual(b1);
     expect(() => SessionCorrelator.restore({ v: 99 })).toThrow(TypeError);
     expect(() => SessionCorrelator.restore(null)).toThrow(TypeError);
+  });
+});
+
+describe('a snapshot stored by an earlier qtrace (version 1, the state table\'s sessions:S)', () => {
+  // written by the code before the smtpd split: a session in DATA with a partial record pending
+  const fixture = JSON.parse(readFileSync(join(REPO, 'test', 'correlate', 'fixtures', 'sessions-v1-b1.json'), 'utf8')) as { line: number; snapshot: unknown };
+
+  it('is what this code writes at the same line', () => {
+    const c = new SessionCorrelator();
+    b1Lines.slice(0, fixture.line + 1).forEach((l) => {
+      const ev = parseSmtpdText(l.text);
+      if (ev !== undefined) c.push(l.t, 'vm', l.stream, ev);
+      c.drain();
+    });
+    expect(JSON.parse(JSON.stringify(c.snapshot()))).toEqual(fixture.snapshot);
+  });
+
+  it('restores, and the rest of the log gives the same sessions as one uninterrupted run', () => {
+    const before: Session[] = [];
+    const c0 = new SessionCorrelator();
+    b1Lines.slice(0, fixture.line + 1).forEach((l) => {
+      const ev = parseSmtpdText(l.text);
+      if (ev !== undefined) c0.push(l.t, 'vm', l.stream, ev);
+      before.push(...c0.drain());
+    });
+    const c = SessionCorrelator.restore(structuredClone(fixture.snapshot));
+    expect(c.openCount).toBeGreaterThan(1);
+    const after = run(b1Lines.slice(fixture.line + 1), c);
+    expect([...before, ...after]).toEqual(b1);
+    const inData = after.find((s) => s.pid === 9228);
+    expect(inData?.transactions[0]?.data[0]).toMatchObject({ result: 'queued', goAhead: true });
   });
 });
 

@@ -86,7 +86,7 @@ describe('ingest inputs', () => {
     const db = join(dir, 'q.db');
     expect(qtrace(['ingest', '--db', db, '--host', 'vm', f]).status).toBe(0);
     const d = openDb(db, { readonly: true, mustExist: true });
-    const sender = d.prepare('SELECT sender FROM messages').pluck().get() as string;
+    const sender = d.prepare('SELECT sender FROM v_messages').pluck().get() as string;
     d.close();
     expect(toBytes(sender).equals(Buffer.from('ok-\xff\xfesender1@r2.remote.test', 'latin1'))).toBe(true);
   });

@@ -107,9 +107,9 @@ function sploggerSplits(path: string): Map<string, { head: string; full: string 
 // ---------------------------------------------------------------------------------------------
 // qtrace's side
 
-interface QMsg { id: number; key: string; msg: number; queued_us: number; ended_us: number; bytes: number;
+interface QMsg { id: string; key: string; msg: number; queued_us: number; ended_us: number; bytes: number;
   sender: string; qp: number; uid: number; bounce_qp: number | null; triple_bounce: number }
-interface QDel { message_id: number; seq: number; run: number; did: number; channel: string; recipient: string;
+interface QDel { message_id: string; seq: number; run: number; did: number; channel: string; recipient: string;
   started_us: number; finished_us: number; result: string; reason: string | null }
 
 const RESULT = { k: 'success', d: 'failure', z: 'deferral' } as const;
@@ -175,11 +175,12 @@ async function compare({ batch, input }: Batch): Promise<Compared> {
     expect(mu.d.length).toBe(zo(z, 'Total delivery attempts'));
 
     // 2. every m line ↔ exactly one completed qtrace timeline.
-    const msgs = db.prepare(`SELECT id, key, msg, queued_us, ended_us, bytes, sender, qp, uid, bounce_qp, triple_bounce
-      FROM messages WHERE ended_us IS NOT NULL`).all() as QMsg[];
-    const dels = db.prepare(`SELECT message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason
-      FROM deliveries WHERE result IN ('success', 'failure', 'deferral') ORDER BY message_id, seq`).all() as QDel[];
-    const delsOf = new Map<number, QDel[]>();
+    // through the documented views (qtrace sql's), as a user's query would read the store
+    const msgs = db.prepare(`SELECT id, id AS key, msg, queued_us, ended_us, bytes, sender, qp, uid, bounce_qp, triple_bounce
+      FROM v_messages WHERE ended_us IS NOT NULL`).all() as QMsg[];
+    const dels = db.prepare(`SELECT message AS message_id, seq, run, did, channel, recipient, started_us, finished_us, result, reason
+      FROM v_deliveries WHERE result IN ('success', 'failure', 'deferral') ORDER BY message, seq`).all() as QDel[];
+    const delsOf = new Map<string, QDel[]>();
     for (const d of dels) {
       let l = delsOf.get(d.message_id);
       if (l === undefined) delsOf.set(d.message_id, (l = []));
@@ -200,7 +201,7 @@ async function compare({ batch, input }: Batch): Promise<Compared> {
       l.push(m);
     }
 
-    const used = new Set<number>();
+    const used = new Set<string>();
     const ofIdentity = new Map<string, QMsg>(); // BIRTH|BYTES|SENDER|QP|UID (what d lines repeat) → timeline
     let truncatedInfo = 0;
     let birthGapMaxUs = 0;
@@ -291,10 +292,10 @@ async function compare({ batch, input }: Batch): Promise<Compared> {
     }
     const alive = (msg: number, at: number): QMsg[] => (byMsg.get(msg) ?? []).filter((m) => m.queued_us <= at && at <= m.ended_us);
     const mLine = new Set(mu.m.map((m) => `${m.qp}|${m.sender}`));
-    const link = db.prepare('SELECT to_key FROM links WHERE kind = ? AND from_key = ?').pluck();
+    const link = db.prepare('SELECT to_message FROM v_links WHERE kind = ? AND from_message = ?').pluck();
     const keyed = new Map(msgs.map((m) => [m.key, m]));
     const bounceIds = new Map<number, number>();
-    const originals = new Set<number>();
+    const originals = new Set<string>();
     let bounces = 0, triples = 0;
     for (const l of mu.q) {
       const b = /^bounce msg (\d+) qp (\d+)$/.exec(l.text);

@@ -83,7 +83,7 @@ function sessionsAt(b: Batch, ip: string | undefined, port: number | undefined):
 }
 
 function linkRows(b: Batch, sessionKey: string): number {
-  return (b.db.prepare('SELECT COUNT(*) FROM session_links WHERE session_key = ?').pluck().get(sessionKey) as number);
+  return (b.db.prepare('SELECT COUNT(*) FROM v_session_messages WHERE session = ?').pluck().get(sessionKey) as number);
 }
 
 interface PortStats { n: number; linked: number; correct: number; exact: number; inferred: number; unlinked: string[] }

@@ -26,9 +26,8 @@ describe('real lines of other programs', () => {
     expect(got).toEqual([
       'imapd=courier', 'pop3d=courier', 'imapd-ssl=courier', 'courierpop3login=courier',
       '-=dovecot', '-=dovecot', 'dovecot=dovecot', 'dovecot=dovecot', '-=dovecot', 'auth=dovecot',
-      // `Dec 1 10:46:30` and `Jan 3 02:07:37` (day not space-padded, as the OSSEC page prints them) are
-      // not taken by the RFC 3164 framing, so no tag reaches the recogniser
-      '-=NONE', 'imaplogin=courier', '-=NONE',
+      // `Dec 1 10:46:30` and `Jan 3 02:07:37`: days not space-padded, as the OSSEC page prints them
+      'courierpop3login=courier', 'imaplogin=courier', 'pop3d-ssl=courier',
     ]);
   });
 

@@ -89,7 +89,7 @@ describe('clocks', () => {
     expect(r.lines).toBe(lines.length);
     expect(r.duplicates).toBe(0);
     const newMsgs = lines.filter((l) => / new msg /.test(l)).length;
-    const queued = db.prepare('SELECT count(*) FROM messages WHERE queued_us IS NOT NULL').pluck().get();
+    const queued = db.prepare('SELECT count(*) FROM v_messages WHERE queued_us IS NOT NULL').pluck().get();
     expect(queued).toBe(newMsgs);
   });
 
@@ -271,7 +271,7 @@ describe('identity', () => {
     const { db } = tempDb();
     const r = await ingestPaths(db, [a, b]);
     expect(r.duplicates).toBe(0);
-    const rows = db.prepare('SELECT ended_us IS NOT NULL AS ended FROM messages WHERE msg = 1442657').all();
+    const rows = db.prepare('SELECT ended_us IS NOT NULL AS ended FROM v_messages WHERE msg = 1442657').all();
     expect(rows).toEqual([{ ended: 1 }, { ended: 1 }]);
   });
 });

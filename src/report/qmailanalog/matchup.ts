@@ -10,6 +10,7 @@
 // triple bounce) are not rebuilt: no z-script reads them.
 
 import type { Db } from '../../store/db.js';
+import { channelSql, resultSql } from '../../store/rows.js';
 
 export interface MatchupOptions {
   readonly since?: number | undefined;
@@ -89,9 +90,11 @@ class LineHeap {
 export function* matchupLines(db: Db, o: MatchupOptions = {}): Generator<string> {
   const c = ['m.first_us >= @since', 'm.first_us < @until'];
   if (o.host !== undefined) c.push('m.host = @host');
-  const rows = db.prepare(`SELECT m.id, m.first_us, m.queued_us, m.ended_us, m.lost, m.bytes, m.sender, m.qp, m.uid, m.info_us,
-      d.seq, d.channel, d.recipient, d.started_us, d.finished_us, d.result, d.reason
-    FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id
+  const rows = db.prepare(`SELECT m.id, m.first_us, m.first_us + m.queued_d, m.first_us + m.ended_d, m.lost, m.bytes, ms.address,
+      m.qp, m.uid, m.first_us + m.info_d, d.seq, ${channelSql('d')}, da.address, m.first_us + d.started_d, m.first_us + d.finished_d,
+      ${resultSql('d')}, dt.text
+    FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id LEFT JOIN addresses ms ON ms.id = m.sender_id
+      LEFT JOIN addresses da ON da.id = d.recipient_id LEFT JOIN texts dt ON dt.id = d.reason_id
     WHERE ${c.join(' AND ')} ORDER BY m.first_us, m.id, d.seq`).raw()
     .iterate({ since: o.since ?? -(2 ** 62), until: o.until ?? 2 ** 62, ...(o.host === undefined ? {} : { host: o.host }) }) as IterableIterator<Row>;
 

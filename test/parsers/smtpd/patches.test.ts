@@ -29,7 +29,7 @@ describe('chkuser', () => {
       kind: 'chkuser', style: 'v2.0', title: 'accepted any rcpt', accepted: true,
       sender: 'test@testaja.com', auth: 'postmaster@testaja.lg', identify: '',
       helo: '', remoteHost: 'unknown', remoteIp: '127.0.0.1', rcpt: 'postmaster@testaja.lg',
-      description: 'accepted any recipient for any rcpt domain',
+      description: 'accepted any recipient for any rcpt domain', stage: 'rcpt', threshold: false,
     });
   });
 
@@ -38,7 +38,7 @@ describe('chkuser', () => {
       .toEqual({
         kind: 'chkuser', style: 'v2.0.9', title: 'rejected rcpt', accepted: false, sender: 'a@example.org', auth: '',
         identify: '', helo: 'mx.example.org', remoteHost: 'mx.example.org', remoteIp: '192.0.2.10', rcpt: 'nobody@example.net',
-        description: 'not existing recipient',
+        description: 'not existing recipient', stage: 'rcpt', threshold: false,
       });
     expect(parseSmtpdPatch('CHKUSER relaying rcpt: from <a@b|remoteinfo/auth:joe|chkuser-identify:> remote <helo:h|remotehostname:|remotehostip:2001:db8::1> rcpt <x@y> : client allowed to relay'))
       .toMatchObject({ accepted: true, auth: 'joe', remoteIp: '2001:db8::1' });
@@ -68,7 +68,7 @@ describe('simscan (public: denbaguse blog)', () => {
   it('the result line: [PPID] = qmail-smtpd pid', () => {
     const line = lines.find((l) => l.startsWith('simscan:['));
     expect(parseSmtpdText(line ?? '')).toEqual({
-      kind: 'simscan', ppid: 25608, result: 'CLEAN', score: 0, required: 0, elapsed: 3.3011, subject: '',
+      kind: 'simscan', ppid: 25608, result: 'CLEAN', action: 'accept', score: 0, required: 0, elapsed: 3.3011, subject: '',
       ip: '(null)', sender: 'root@mail.denbaguse.ta', rcpts: ['postmaster@testaja.lg'],
     });
   });
@@ -76,7 +76,7 @@ describe('simscan (public: denbaguse blog)', () => {
   it('every debug line parses', () => {
     expect(lines.length).toBe(10);
     for (const l of lines) expect(parseSmtpdText(l)?.kind, l).toMatch(/^simscan/);
-    expect(parseSmtpdText('simscan: qmail-queue exited 0')).toEqual({ kind: 'simscan_debug', text: 'qmail-queue exited 0' });
+    expect(parseSmtpdText('simscan: qmail-queue exited 0')).toEqual({ kind: 'simscan_debug', ppid: null, text: 'qmail-queue exited 0' });
   });
 
   it('a spam verdict with a subject containing colons', () => {
@@ -108,7 +108,7 @@ describe('s/qmail smtpdlog', () => {
     expect(parseSmtpdText('qmail-smtpd: pid 4711 Reject::RCPT::Failed_Rcptto P:ESMTP S:192.0.2.66:unknown H:spam.example F:x@spam.example T:nobody@example.net'))
       .toEqual({
         kind: 'sqmail', pid: 4711, action: 'Reject', type: 'RCPT', condition: 'Failed_Rcptto', proto: 'ESMTP', ip: '192.0.2.66',
-        host: 'unknown', helo: 'spam.example', from: 'x@spam.example', rcpt: 'nobody@example.net', info: null,
+        host: 'unknown', helo: 'spam.example', from: 'x@spam.example', rcpt: 'nobody@example.net', info: null, detail: null,
       });
     expect(parseSmtpdText("qmail-smtpd: pid 4713 Accept::AUTH::login P:ESMTPA S:192.0.2.20:client.example.org H:client.example.org F: T: ?~ 'alice'"))
       .toMatchObject({ type: 'AUTH', condition: 'login', from: '', rcpt: '', info: 'alice' });

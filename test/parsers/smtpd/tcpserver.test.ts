@@ -44,7 +44,7 @@ describe('tcpserver', () => {
       remote: { host: 'host.example.net', ip: '2001:db8:1::7', info: '', port: 51234 },
     });
     expect(parseSmtpdText('tcpserver: ok 12 :::ffff:192.0.2.1:25 :::1::43424')).toMatchObject({
-      local: { host: '', ip: '::ffff:192.0.2.1', port: 25 },
+      local: { host: '', ip: '192.0.2.1', ipLogged: '::ffff:192.0.2.1', port: 25 },
       remote: { host: '', ip: '::1', info: '', port: 43424 },
     });
     expect(parseSmtpdText('tcpserver: pid 12 from 2001:db8::7')).toEqual({ kind: 'tcp_pid', pid: 12, ip: '2001:db8::7' });
