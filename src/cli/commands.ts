@@ -11,6 +11,7 @@ export const HEADS = {
   show: { command: 'show [id]', describe: 'the timeline of a message: every incarnation of that id, newest first (or one, by its key)' },
   messages: { command: 'messages', describe: 'list message timelines, newest first (what happened to mail for bob@ yesterday?)' },
   sessions: { command: 'sessions', describe: 'list SMTP sessions: who connected, what was refused and why, what was queued' },
+  auth: { command: 'auth', describe: "authentication events (vpopmail's vchkpw: POP3, IMAP, SMTP AUTH, webmail), with counts per IP and per user" },
   notices: { command: 'notices', describe: 'what qmail itself said (qmail-send alert:/warning:, tcpserver warnings) and what qtrace noticed (restarts, reused ids)' },
   report: { command: 'report', describe: 'a report to mail (text), as data (json), a page (html), or qmailanalog\'s matchup and z* formats' },
   check: { command: 'check', describe: 'a Nagios/Icinga check: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, one line with perfdata' },

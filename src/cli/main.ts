@@ -32,6 +32,7 @@ const LOAD: Record<CommandName, () => Promise<Loaded>> = {
   show: async () => (await import('./show-command.js')).showCommand as Loaded,
   messages: async () => (await import('./messages-command.js')).messagesCommand as Loaded,
   sessions: async () => (await import('./sessions-command.js')).sessionsCommand as Loaded,
+  auth: async () => (await import('./auth-command.js')).authCommand as Loaded,
   notices: async () => (await import('./notices-command.js')).noticesCommand as Loaded,
   report: async () => (await import('./report-command.js')).reportCommand as Loaded,
   check: async () => (await import('./check-command.js')).checkCommand as Loaded,

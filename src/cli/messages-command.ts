@@ -9,6 +9,8 @@ import {
   colorOption, dbOption, hostOption, jsonOption, limitOption, oneOf, sinceOption, styleOf, timeRange, tzOption, untilOption,
 } from './common.js';
 import { writeAll } from './output.js';
+import { findRefusals } from '../query/addons.js';
+import { refusalLine } from '../print/addons.js';
 import { HEADS } from './commands.js';
 
 const OUTCOMES = ['delivered', 'failed', 'deferred', 'pending'] as const;
@@ -17,7 +19,7 @@ export const TERMINAL_LIMIT = 50;
 
 interface Args {
   since?: string; until?: string; to?: string; from?: string; outcome?: string; host?: string; limit?: number;
-  bounces: boolean; unattempted: boolean; long: boolean; db?: string; tz?: string; json: boolean; color?: boolean;
+  bounces: boolean; unattempted: boolean; refused: boolean; long: boolean; db?: string; tz?: string; json: boolean; color?: boolean;
 }
 
 export const messagesCommand: CommandModule<object, Args> = {
@@ -30,6 +32,8 @@ export const messagesCommand: CommandModule<object, Args> = {
     .option('outcome', { type: 'string', coerce: oneOf('--outcome', OUTCOMES), describe: `some recipient ended so: ${OUTCOMES.join(', ')}` })
     .option('bounces', { type: 'boolean', default: false, describe: 'only bounce messages (sender <> or <#@[]>)' })
     .option('unattempted', { type: 'boolean', default: false, describe: 'only messages still queued with no delivery attempt yet' })
+    .option('refused', { type: 'boolean', default: false,
+      describe: "messages refused before they were queued: a Plesk queue handler's REJECT/DEFER (with the handler's name), newest first" })
     .option('host', hostOption)
     .option('limit', { ...limitOption, describe: `at most this many (0: no limit; default on a terminal: ${TERMINAL_LIMIT})` })
     .option('long', { type: 'boolean', alias: 'l', default: false, describe: 'whole timelines instead of one line each' })
@@ -40,6 +44,11 @@ export const messagesCommand: CommandModule<object, Args> = {
     try {
       const style = styleOf(a);
       const limit = a.limit ?? (process.stdout.isTTY === true && !a.json ? TERMINAL_LIMIT : undefined);
+      if (a.refused) {
+        await writeAll(findRefusals(db, { ...timeRange(a), host: a.host, limit }),
+          (r) => (a.json ? JSON.stringify(r) + '\n' : refusalLine(r, style)), 'no refused messages match');
+        return;
+      }
       const filter: MessageFilter = { ...timeRange(a), to: a.to, from: a.from, outcome: a.outcome, host: a.host,
         bounces: a.bounces, unattempted: a.unattempted, newestFirst: true };
       const to = a.to === undefined ? undefined : addressMatcher(a.to);

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { findSessions } from '../query/sessions.js';
-import { prettySession, sessionSummary } from '../print/session.js';
+import { sessionSummary } from '../print/session.js';
+import { sessionText } from './show-command.js';
 import { openDb, resolveDbPath } from '../store/db.js';
 import { colorOption, dbOption, hostOption, limitOption, sinceOption, styleOf, timeRange, tzOption, untilOption } from './common.js';
 import { writeAll } from './output.js';
@@ -31,7 +32,7 @@ export const sessionsCommand: CommandModule<object, Args> = {
       const style = styleOf(a);
       const found = findSessions(db, { ip: a.ip, rcpt: a.rcpt, rejected: a.rejected, host: a.host, limit: a.limit, ...timeRange(a) });
       await writeAll(found, (v, n) => (a.json ? JSON.stringify(v) + '\n'
-        : a.long ? (n > 0 ? '\n' : '') + prettySession(v, style) : sessionSummary(v, style)), 'no sessions match');
+        : a.long ? (n > 0 ? '\n' : '') + sessionText(db, v, style) : sessionSummary(v, style)), 'no sessions match');
     } finally {
       db.close();
     }

@@ -3,8 +3,10 @@ import { findTimelines, pickAt, timelineByKey, type AtPick } from '../query/time
 import { ndjsonLine } from '../print/ndjson.js';
 import { LEGEND, incarnationLine, prettyTimeline } from '../print/pretty.js';
 import { prettySession, sessionSummary } from '../print/session.js';
-import { when } from '../print/style.js';
+import { when, type Style } from '../print/style.js';
 import { findSessions, type SessionView } from '../query/sessions.js';
+import { addonsOfSession, addonsOfTimeline } from '../query/addons.js';
+import { addonsOfMessageText, addonsOfSessionText } from '../print/addons.js';
 import type { TimelineView } from '../query/view.js';
 import { openDb, resolveDbPath, type Db } from '../store/db.js';
 import { escapeTerminal } from '../text/escape.js';
@@ -49,7 +51,7 @@ export const showCommand: CommandModule<object, Args> = {
       if (t !== undefined && 'key' in t) {
         const one = timelineByKey(db, t.key);
         if (one === undefined) return await showSessionsIn(db, a, { key: t.key }, `no message or session with key ${escapeTerminal(t.key)} in the database`);
-        return await writeAll([one], (x) => (a.json ? ndjsonLine(x) : prettyTimeline(x, styleOf(a))), '');
+        return await writeAll([one], (x) => (a.json ? ndjsonLine(x) : timelineText(db, x, styleOf(a))), '');
       }
       let found = [...findTimelines(db, { msg: t?.msg, qp: a.qp, host: a.host, newestFirst: true })];
       const what = t !== undefined ? `msg ${t.msg}` : `qp ${a.qp}`;
@@ -63,7 +65,7 @@ export const showCommand: CommandModule<object, Args> = {
         await write(`${what}: ${found.length} messages in the database, newest first (\`qtrace show KEY\` or --at TIME shows one):\n` +
           found.map((x) => incarnationLine(x, style)).join('') + '\n');
       }
-      await writeAll(found, (x: TimelineView, i) => (a.json ? ndjsonLine(x) : (i > 0 ? '\n' : '') + prettyTimeline(x, style)),
+      await writeAll(found, (x: TimelineView, i) => (a.json ? ndjsonLine(x) : (i > 0 ? '\n' : '') + timelineText(db, x, style)),
         `no message ${t !== undefined ? t.msg : `with qp ${a.qp}`} in the database`);
     } finally {
       db.close();
@@ -107,5 +109,17 @@ async function showSessionsIn(db: Db, a: Args, f: { pid?: number; key?: string }
     await write(`pid ${f.pid ?? '?'}: ${found.length} sessions in the database, newest first (\`qtrace show KEY\` or --at TIME shows one):\n` +
       found.map((v) => `  ${escapeTerminal(v.id)}  ${sessionSummary(v, style).slice(when(v.started, style).length + 2)}`).join('') + '\n');
   }
-  await writeAll(found, (v, i) => (a.json ? JSON.stringify(v) + '\n' : (i > 0 ? '\n' : '') + prettySession(v, style)), none);
+  await writeAll(found, (v, i) => (a.json ? JSON.stringify(v) + '\n' : (i > 0 ? '\n' : '') + sessionText(db, v, style)), none);
+}
+
+/** A timeline and, under it, its add-ons' records (Plesk handler lines, scan verdicts). */
+function timelineText(db: Db, x: TimelineView, style: Style): string {
+  const ad = addonsOfTimeline(db, x);
+  return prettyTimeline(x, style) + addonsOfMessageText(ad.handlers, ad.scans, style, ad.deliveries);
+}
+
+/** A session and, under it, its auth events and scan verdicts. */
+export function sessionText(db: Db, v: SessionView, style: Style): string {
+  const ad = addonsOfSession(db, v.id);
+  return prettySession(v, style) + addonsOfSessionText(ad.auth, ad.scans, style);
 }

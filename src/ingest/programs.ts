@@ -1,10 +1,16 @@
 // The programs qtrace reads, in the order their parsers are tried on a line: each a stage of
 // parser → correlator (src/ingest/stages.ts). qmail-send goes first: most lines of a busy log.
+// The add-ons follow smtpd; each of their parsers refuses a line on its first characters.
 
 import type { SendEvent } from '../../parsers/events.js';
+import type { Frame } from '../../parsers/frame.js';
+import { parsePlesk, type PleskEvent } from '../../parsers/plesk.js';
+import { parseQmailScanner, type ScanEvent } from '../../parsers/qmail-scanner.js';
 import { parseSendText, queueOf } from '../../parsers/qmail-send.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { parseSmtpdText } from '../../parsers/smtpd.js';
+import { parseVchkpw, type VchkpwEvent } from '../../parsers/vchkpw.js';
+import type { AddonCorrelator } from '../correlate/addons.js';
 import type { Correlator } from '../correlate/correlator.js';
 import type { SessionCorrelator } from '../correlate/sessions.js';
 import { recogniseNotQmail } from '../../parsers/not-qmail.js';
@@ -14,6 +20,16 @@ import type { Foreign, Stage } from './stages.js';
 export interface Correlators {
   readonly send: Correlator;
   readonly sessions: SessionCorrelator;
+  readonly addons?: AddonCorrelator;
+}
+
+/** vchkpw's event does not carry its pid (the frame's [PID]): the stage hands both on. */
+interface Auth { readonly ev: VchkpwEvent; readonly pid: number | null }
+
+function parseAuth(text: string, f: Frame): Auth | undefined {
+  if (text.charCodeAt(0) !== 118) return undefined;   // 'v': every vchkpw line starts `vchkpw`
+  const ev = parseVchkpw(text);
+  return ev === undefined ? undefined : { ev, pid: f.pid ?? null };
 }
 
 export function stagesFor(c: Correlators): Stage[] {
@@ -27,7 +43,21 @@ export function stagesFor(c: Correlators): Stage[] {
     name: 'smtpd', parse: parseSmtpdText,
     push: (at, host, stream, ev) => c.sessions.push(at, host, stream, ev),
   };
-  return [send, smtpd] as Stage[];
+  const a = c.addons;
+  if (a === undefined) return [send, smtpd] as Stage[];
+  const vchkpw: Stage<Auth> = {
+    name: 'vchkpw', parse: parseAuth,
+    push: (at, host, _stream, x) => a.pushAuth(at, host, x.ev, x.pid),
+  };
+  const plesk: Stage<PleskEvent> = {
+    name: 'plesk', parse: (text, f) => parsePlesk(text, f.tag, f.pid),
+    push: (at, host, _stream, ev) => a.pushPlesk(at, host, ev),
+  };
+  const scanner: Stage<ScanEvent> = {
+    name: 'qmail-scanner', parse: (text, f) => parseQmailScanner(text, f.tag === 'qmail-scanner' ? f.pid : undefined),
+    push: (at, host, _stream, ev) => a.pushScan(at, host, ev),
+  };
+  return [send, smtpd, vchkpw, plesk, scanner] as Stage[];
 }
 
 /** Lines of other programs that share a maillog (Dovecot, spamd, clamd…): counted apart from unknown ones. */

@@ -9,6 +9,7 @@ import { escapeTerminal } from '../text/escape.js';
 import { Correlator, type CorrelatorSnapshot, type Output } from '../correlate/correlator.js';
 import type { SessionLink } from '../correlate/link-sessions.js';
 import { SessionCorrelator, type Session } from '../correlate/sessions.js';
+import { AddonCorrelator } from '../correlate/addons.js';
 import { applyBatch } from '../store/batch.js';
 import type { Db } from '../store/db.js';
 import { linkWindow } from './link-window.js';
@@ -122,9 +123,11 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
   const sessions = restoreSessions(w.getState<unknown>(stateName('sessions', seg)));
   const open = store.openTimelines(w, seg);
   const correlator = Correlator.restore(w.getState<CorrelatorSnapshot>(stateName('correlator', seg)), open);
+  const addons = AddonCorrelator.restore((host, ip, at) => sessions.openFrom(host, ip, at), w.getState<unknown>(stateName('addons', seg)));
+  const aw = store.addonWriter(seg);
   const p = new Pipeline({
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal, segment: seg,
-    stages: stagesFor({ send: correlator, sessions }), foreign,
+    stages: stagesFor({ send: correlator, sessions, addons }), foreign,
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
     ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
@@ -168,11 +171,13 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
       // continues them (recordio's `[EOF]` after tcpserver's end still joins its session). Only
       // an older segment ends for good: what it holds is final.
       const closed = sessions.drain();
+      const added = addons.drain(b.final);
       const state: Array<readonly [string, unknown]> = [[stateName('correlator', seg), correlator.snapshot()],
         [stateName('reader', seg), b.reader], [stateName('sessions', seg),
           // the snapshot is written in this same tick; only a segment's end flushes the sessions
           // it refers to before then, so only that one needs its own copy
-          b.final && seg !== 0 ? structuredClone(sessions.snapshot()) : sessions.snapshot()]];
+          b.final && seg !== 0 ? structuredClone(sessions.snapshot()) : sessions.snapshot()],
+        [stateName('addons', seg), addons.snapshot()]];
       const all = [...(b.final && seg !== 0 ? [...closed, ...sessions.flushClosing(), ...sessions.flushOpen()]
         : [...closed, ...sessions.peek(b.final)]), ...replayed.handed];
       for (const x of all) written.add(sessionKey(x));
@@ -181,6 +186,7 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
         for (const key of replayed.drop) store.dropSession(key, undefined);
         if (replayed.present !== undefined) w.putState('sessions', replayed.present);
         applyBatch(w, { output: b.output, notices: readerNotices, sessions: all, unknowns: b.unknowns, state, positions: b.positions });
+        aw.write(added);
         made = linkWindow(store, w, all, b.output.timelines);
         if (seamEnd) {
           const s = stitchSegment(store, w, seg, correlator, all);

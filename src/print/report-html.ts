@@ -141,6 +141,15 @@ export function reportHtml(r: ReportView, s: Style): string {
   const b = r.backscatter;
   body += section('Backscatter (bounces to remote senders)', b.bounces_to_remote === 0 ? '<p class="none">none</p>\n'
     : kv([['bounces sent remote', b.bounces_to_remote], ['failed themselves', b.failed], ['still deferred', b.deferred]]) + counted('domain', b.domains));
+  const ad = r.addons;
+  if (ad.auth.events + ad.scans.length + ad.refusals.length > 0) {
+    body += section('Add-ons: authentication (vchkpw), scans, Plesk handler refusals',
+      kv([['authentications', ad.auth.events], ['failed', ad.auth.failed]])
+      + '<h3>Failed authentications by IP</h3>' + counted('IP', ad.auth.failed_by_ip, false)
+      + '<h3>Failed authentications by user</h3>' + counted('user', ad.auth.failed_by_user, false)
+      + '<h3>Scan verdicts</h3>' + counted('verdict', ad.scans, false)
+      + '<h3>Refused by a queue handler</h3>' + counted('verdict', ad.refusals, false));
+  }
   body += section('qmail-send warnings and alerts', table(['count', 'level', 'text'],
     r.notices.map((x) => [n(x.count), x.level, h(x.text)]), [true, false, false]));
   return `<!DOCTYPE html>

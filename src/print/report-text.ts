@@ -140,6 +140,17 @@ export function reportText(r: ReportView, s: Style): string {
     o += counted('domain', b.domains);
   }
 
+  const ad = r.addons;
+  if (ad.auth.events + ad.scans.length + ad.refusals.length > 0) {   // a site without the add-ons sees no such section
+    o += title('Add-ons: authentication (vchkpw), scans, Plesk handler refusals');
+    o += kv([['authentications', n(ad.auth.events)], ['  failed', n(ad.auth.failed)]]);
+    if (ad.auth.failed_by_ip.length > 0) o += '\n  failed authentications by IP:\n' + counted('IP', ad.auth.failed_by_ip, false);
+    if (ad.auth.failed_by_user.length > 0) o += '\n  failed authentications by user:\n' + counted('user', ad.auth.failed_by_user, false);
+    if (ad.auth.failed_by_outcome.length > 0) o += '\n  failures by kind:\n' + counted('outcome', ad.auth.failed_by_outcome, false);
+    if (ad.scans.length > 0) o += '\n  scan verdicts:\n' + counted('verdict', ad.scans, false);
+    if (ad.refusals.length > 0) o += '\n  refused by a queue handler:\n' + counted('verdict', ad.refusals, false);
+  }
+
   o += title('qmail-send warnings and alerts');
   o += table(['count', 'level', 'text'], r.notices.map((x) => [n(x.count), x.level, escapeTerminal(x.text)]), 'rll');
   return o;

@@ -2,6 +2,7 @@
 // once with their attempts (the deliveries primary key); everything else is one index range each.
 
 import { isoFromMicros } from '../../parsers/timestamp.js';
+import { addonsOf } from './addons.js';
 import type { Db } from '../store/db.js';
 import { channelSql, keySql, outcomeSql, RESULT, resultSql } from '../store/rows.js';
 import { newestLine } from './newest.js';
@@ -220,6 +221,7 @@ export function buildReport(db: Db, o: ReportOptions = {}): ReportView {
     deferrals: defers.list(o.examples ?? 20),
     stuck: stuckMessages(db, asOf, stuckUs, lifeUs, o.host, o.examples ?? 20),
     backscatter: { bounces_to_remote: bsRemote, failed: bsFailed, deferred: bsDeferred, domains: bsDomains.top(top) },
+    addons: addonsOf(db, since, until, o.host, top),
     notices: noticesOf(db, since, until, o.host),
   };
 }

@@ -94,6 +94,18 @@ export interface ReportView {
     };
   };
   readonly failures: readonly ReasonGroup[];
+  /** The add-ons of issue 12: vchkpw authentications, qmail-scanner verdicts, Plesk handler refusals (bytes: 0). */
+  readonly addons: {
+    readonly auth: {
+      readonly events: number;
+      readonly failed: number;
+      readonly failed_by_ip: readonly Counted[];
+      readonly failed_by_user: readonly Counted[];
+      readonly failed_by_outcome: readonly Counted[];
+    };
+    readonly scans: readonly Counted[];        // by verdict: clear, spam, virus, policy, other
+    readonly refusals: readonly Counted[];     // 'REJECT by grey'
+  };
   readonly deferrals: readonly ReasonGroup[];
   readonly stuck: {
     readonly older_than_seconds: number;

@@ -14,12 +14,15 @@ import { hasSessions, messagesBetween, sessionsOverlapping } from './link.js';
 import { loadOpenTimelines } from './open.js';
 import { afterSeam, closeSegment, dropJoined, dropOrphan, dropSession, laterSession } from './stitch.js';
 import { StoreWriter } from './writer.js';
+import { AddonWriter } from './addons.js';
 
 export interface IngestStore {
   /** The store's path (the writer lock lies beside it). */
   readonly path: string;
   /** The writer of one segment (0: the present): timelines, sessions, state, positions. */
   writer(segment?: number): StoreWriter;
+  /** The writer of the add-ons' records (vchkpw, Plesk, qmail-scanner) of one segment. */
+  addonWriter(segment?: number): AddonWriter;
   isEmpty(): boolean;
   /** A first load: secondary indexes are built once at its end (restoreIndexes). */
   deferIndexes(): void;
@@ -52,6 +55,7 @@ export function sqliteStore(db: Db): IngestStore {
   return {
     path: db.name,
     writer: (segment = 0) => new StoreWriter(db, segment),
+    addonWriter: (segment = 0) => new AddonWriter(db, segment),
     isEmpty: () => db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined,
     deferIndexes: () => deferIndexes(db),
     restoreIndexes: () => restoreIndexes(db),

@@ -31,6 +31,9 @@ function keyOf(lane: Lane, pid: number): Key {
   return Number.isInteger(pid) && pid >= 0 && pid < PIDS && lane.id < LANES ? pid * LANES + lane.id : `${lane.id}:${pid}`;
 }
 
+/** An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is its IPv4 address. */
+function plainIp(ip: string): string { return ip.startsWith('::ffff:') ? ip.slice(7) : ip; }
+
 export class SessionCorrelator {
   readonly #opts: Required<SessionCorrelatorOptions>;
   #open = new Map<Key, MSession>();
@@ -80,6 +83,21 @@ export class SessionCorrelator {
     if (s === undefined) return undefined;
     this.#open.delete(key);
     return { s: structuredClone(s), closing: null, now: this.#settle(structuredClone(s)) };
+  }
+
+  /**
+   * The session open from `ip` on `host` at `at` (the latest begun, when several are): where an
+   * add-on's line that names only an IP (vchkpw's SMTP AUTH, qmail-scanner's RC) belongs. By IP
+   * and time only: the caller calls it inferred. A scan of the open sessions: add-on lines are few.
+   */
+  openFrom(host: string, ip: string, at: number): { host: string; stream: string; pid: number; start: number } | undefined {
+    const want = plainIp(ip);
+    let best: MSession | undefined;
+    for (const s of this.#open.values()) {
+      if (s.host !== host || s.start > at || s.client.ip === null || plainIp(s.client.ip) !== want) continue;
+      if (best === undefined || s.start > best.start) best = s;
+    }
+    return best === undefined ? undefined : { host: best.host, stream: best.stream, pid: best.pid, start: best.start };
   }
 
   /** Older history's sessions still open at its seam: the ones a later part may continue. */
