@@ -24,12 +24,13 @@ export interface Correlators {
 }
 
 /** vchkpw's event does not carry its pid (the frame's [PID]): the stage hands both on. */
-interface Auth { readonly ev: VchkpwEvent; readonly pid: number | null }
+/** A vchkpw event with the syslog pid it came with (its kind on top, as every stage's event has one). */
+interface Auth { readonly kind: VchkpwEvent['kind']; readonly ev: VchkpwEvent; readonly pid: number | null }
 
 function parseAuth(text: string, f: Frame): Auth | undefined {
   if (text.charCodeAt(0) !== 118) return undefined;   // 'v': every vchkpw line starts `vchkpw`
   const ev = parseVchkpw(text);
-  return ev === undefined ? undefined : { ev, pid: f.pid ?? null };
+  return ev === undefined ? undefined : { kind: ev.kind, ev, pid: f.pid ?? null };
 }
 
 export function stagesFor(c: Correlators): Stage[] {

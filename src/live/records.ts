@@ -115,9 +115,13 @@ function clientOf(ip: string, host?: string, port?: number): Client {
   return c;
 }
 
+const RX_PASS = /\(pass: '.*'\)/;
+
 /** The record of one event, before the commit tells which message a delivery belongs to. */
 export function eventRecord(at: number, host: string, source: string, ev: unknown, raw: string): EventRecord {
-  const r: EventRecord = { type: 'event', level: LEVEL.info, time: iso(at), host, source, kind: (ev as { kind: string }).kind, line: raw };
+  // vchkpw may log the password tried (`(pass: '…')`): it never leaves qtrace, not even in the line
+  const line = source === 'vchkpw' ? raw.replace(RX_PASS, "(pass: '…')") : raw;
+  const r: EventRecord = { type: 'event', level: LEVEL.info, time: iso(at), host, source, kind: (ev as { kind: string }).kind, line };
   if (source === 'send') sendFields(r, ev as SendEvent);
   else if (source === 'smtpd') smtpdFields(r, ev as SmtpdEvent);
   return r;

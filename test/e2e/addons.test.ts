@@ -174,3 +174,22 @@ describe('vchkpw', () => {
     expect(sql(alone, 'SELECT key, verdict, detail FROM sessions')).toEqual(sql(db, 'SELECT key, verdict, detail FROM sessions'));
   });
 });
+
+describe('the live view of the add-ons', () => {
+  it('--json records of vchkpw and Plesk lines name their stage and fit schemas/live-record.schema.json', () => {
+    const ajv = new Ajv2020.default({ allErrors: true, strict: true, strictTypes: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'schemas', 'live-record.schema.json'), 'utf8')));
+    const input = ['reliablepenguin-2012-plesk10-greylist-maillog.log', 'ossec-docs-vpopmail-syslog.log']
+      .map((f) => readFileSync(join(PUBLIC, f), 'utf8')).join('');
+    const r = qtrace(['--db', join(dir(), 'q.db'), '--host', 'pub', '--tz', 'UTC', '--json'], { input });
+    ok(r);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; source?: string });
+    const sources = new Set(recs.filter((x) => x.type === 'event').map((x) => x.source));
+    expect(sources.has('plesk')).toBe(true);
+    expect(sources.has('vchkpw')).toBe(true);
+    expect(input).toContain("(pass: '<65825.1118321790@mail.xxx.com>')");
+    expect(r.stdout).not.toContain('65825.1118321790'); // the password tried never leaves qtrace
+    for (const x of recs) expect(validate(x), JSON.stringify(validate.errors)).toBe(true);
+  });
+});
