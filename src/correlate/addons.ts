@@ -61,24 +61,12 @@ export interface Refusal {
   readonly recipients: readonly string[];
 }
 
-export interface ScanRecord {
+/** A scan verdict as the scanner logged it (its fields as parsed), placed in time and on a session. */
+export interface ScanRecord extends Pick<ScanEvent, 'verdict' | 'word' | 'reason' | 'tag' | 'ip' | 'spam' | 'score' | 'required'
+  | 'elapsed' | 'bytes' | 'sender' | 'recipients' | 'subject' | 'messageId'> {
   readonly at: number;
   readonly host: string;
   readonly pid: number | null;
-  readonly verdict: ScanEvent['verdict'];
-  readonly word: string;
-  readonly reason: string | null;
-  readonly tag: string;
-  readonly ip: string | null;
-  readonly spam: boolean | null;
-  readonly score: number | null;
-  readonly required: number | null;
-  readonly elapsed: number;
-  readonly bytes: number;
-  readonly sender: string;
-  readonly recipients: readonly string[];
-  readonly subject: string | null;
-  readonly messageId: string | null;
   /** Inferred: the session open from the scanner's RC IP then (its pid is not the session's). */
   readonly session: SessionRef | null;
 }
