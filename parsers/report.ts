@@ -2,6 +2,7 @@
 // wrote it: newline → '/', space and other unsafe bytes → '_'. Decoding is lossy by nature.
 
 import type { Report } from './events.js';
+import { flatCopy } from './flat.js';
 
 const RX_CODE = /Remote_host_said:_([2-5]\d\d)[_\-/]/;
 const RX_DSN = /\(#([2-5]\.\d{1,3}\.\d{1,3})\)/;
@@ -29,7 +30,7 @@ export function parseReport(raw: string): Report {
   if (known !== undefined) return known;
   const r = decode(raw);
   if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(JSON.parse(JSON.stringify(raw)) as string, r);
+  memo.set(flatCopy(raw), r);
   return r;
 }
 
@@ -40,7 +41,7 @@ function decode(raw: string): Report {
   const dsn = RX_DSN.exec(raw);
   if (dsn !== null) r.dsn = dsn[1]!;
   const ip = RX_IP.exec(raw);
-  if (ip !== null) r.ip = JSON.parse(JSON.stringify(ip[1]!)) as string; // flat: a capture would keep its line alive
+  if (ip !== null) r.ip = flatCopy(ip[1]!); // a capture would keep its line alive
   const did = RX_DID.exec(raw);
   if (did !== null) {
     r.did = { files: Number(did[1]), forwards: Number(did[2]), programs: Number(did[3]) };

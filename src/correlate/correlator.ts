@@ -3,6 +3,7 @@
 // Time comes from the log lines only, so a replay gives identical output.
 
 import type { SendEvent } from '../../parsers/events.js';
+import { flatCopy } from '../../parsers/flat.js';
 import type { MsgId } from '../../parsers/ids.js';
 import type { SeamBefore, WantedAtSeam } from './stitch.js';
 import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
@@ -117,14 +118,6 @@ export const MAX_OPEN = 100_000;
 /** Distinct senders and recipients kept as shared copies: a busy queue repeats them. */
 const INTERN_MAX = 20_000;
 
-/**
- * A flat copy of a string. A regex capture is a slice that keeps its whole log line alive; a
- * timeline that lives for seconds would keep every line that named it, and the GC copies them.
- */
-function flat(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
-}
-
 export class Correlator {
   readonly #hosts = new Map<string, HostState>();
   readonly #interned = new Map<string, string>();
@@ -154,7 +147,7 @@ export class Correlator {
     const known = this.#interned.get(s);
     if (known !== undefined) return known;
     if (this.#interned.size >= INTERN_MAX) this.#interned.clear();
-    const f = flat(s);
+    const f = flatCopy(s);
     this.#interned.set(f, f);
     return f;
   }
