@@ -3,7 +3,6 @@
 // Start-up is most of a `show`: only the module of the command being run is loaded (with what it
 // imports); the others are listed in the help from their heads (commands.ts).
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type yargsType from 'yargs';
@@ -11,6 +10,7 @@ import type { CommandModule } from 'yargs';
 import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
+import { fs } from '../util/sync-fs.js';
 import { HEADS, ShowHelp, type CommandName } from './commands.js';
 import { ClosedPipe } from './output.js';
 import type { Db } from '../store/db.js';
@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<void> {
         throw new QtraceError('USAGE', msg, 'see qtrace --help');
       })
       .help()
-      .version((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version)
+      .version((JSON.parse(fs.readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version)
       .wrap(Math.min(80, process.stdout.columns ?? 80))
       .parseAsync();
   } catch (e) {

@@ -7,14 +7,7 @@ import { flatCopy } from '../../parsers/flat.js';
 import type { MsgId } from '../../parsers/ids.js';
 import type { SeamBefore, WantedAtSeam } from './stitch.js';
 import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
-
-/**
- * How far apart (log time) a qp may be matched. Pids wrap fast on a busy host (every ~30 s in the
- * lab's volume run), and the lines that link are written milliseconds apart, so keep these short.
- */
-export const QP_WINDOW_US = 60 * 1_000_000;
-/** A forwarded copy's `info msg` may precede the forward's delivery line: by this much at most. */
-export const INFO_BEFORE_US = 10 * 1_000_000;
+import { INFO_BEFORE_US, QP_WINDOW_US } from './windows.js';
 
 export type LinkKind = 'bounce' | 'forward';
 

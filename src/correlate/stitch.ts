@@ -8,7 +8,8 @@
 // Pure: what the store holds on either side in, what to change out.
 
 import type { MsgId } from '../../parsers/ids.js';
-import { QP_WINDOW_US, type Link, type LinkKind, type Notice, type OrphanResult } from './correlator.js';
+import { QP_WINDOW_US } from './windows.js';
+import { type Link, type LinkKind, type Notice, type OrphanResult } from './correlator.js';
 import { recipientsOf, type Delivery, type Timeline } from './timeline.js';
 
 export interface InFlightAtSeam { readonly did: number; readonly t: Timeline; readonly d: Delivery }

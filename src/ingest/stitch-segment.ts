@@ -2,7 +2,8 @@
 // decides, store/stitch.ts reads and writes), inside the segment's last commit. Afterwards the
 // segment is part of the present, as if its lines had been read first.
 
-import { QP_WINDOW_US, type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
+import { QP_WINDOW_US } from '../correlate/windows.js';
+import { type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
 import { inSnapshot, joinSessions, prependToSnapshot, takeOver, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
 import type { IngestStore } from '../store/port.js';

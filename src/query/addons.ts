@@ -4,8 +4,8 @@
 // handler runs as qmail-queue, before qmail-send's `info msg`; pids wrap, so forward and close only).
 
 import { isoFromMicros } from '../../parsers/timestamp.js';
-import { QP_WINDOW_US } from '../correlate/correlator.js';
-import type { Db } from '../store/db.js';
+import { QP_WINDOW_US } from '../correlate/windows.js';
+import { prepared, type Db } from '../store/db.js';
 
 export interface AuthFilter {
   readonly since?: number | undefined;
@@ -96,7 +96,7 @@ export function authSummary(db: Db, f: AuthFilter, top = 10): AuthSummary {
 
 /** Auth events the correlator gave to this session. */
 export function authOfSession(db: Db, sessionKey: string): AuthView[] {
-  return (db.prepare(`SELECT host, at_us, service, protocol, login, user, domain, ip, mechanism, outcome, pid, session_key
+  return (prepared(db, `SELECT host, at_us, service, protocol, login, user, domain, ip, mechanism, outcome, pid, session_key
     FROM auth_events WHERE session_key = ? ORDER BY at_us, id`).all(sessionKey) as AuthRow[]).map(authView);
 }
 
@@ -144,7 +144,7 @@ function handlerView(r: HandlerRow): HandlerView {
 /** The queue handler's lines of a message: qp = its pid on its host, within QP_WINDOW_US before its first line. */
 export function handlersOfMessage(db: Db, host: string, qp: number | null, firstUs: number): HandlerView[] {
   if (qp === null) return [];
-  return (db.prepare(`SELECT at_us, host, stage, program, pid, kind, addr, verdict, handler, text, filters FROM handler_lines
+  return (prepared(db, `SELECT at_us, host, stage, program, pid, kind, addr, verdict, handler, text, filters FROM handler_lines
     WHERE qp = ? AND host = ? AND at_us BETWEEN ? AND ? ORDER BY at_us, id`)
     .all(qp, host, firstUs - QP_WINDOW_US, firstUs) as HandlerRow[]).map(handlerView);
 }
@@ -197,12 +197,12 @@ const SCAN_COLS = 'at_us, host, verdict, tag, reason, ip, score, required, sende
 /** Scans of a message, inferred: same host and sender, logged within QP_WINDOW_US before its first line. */
 export function scansOfMessage(db: Db, host: string, sender: string | null, firstUs: number): ScanView[] {
   if (sender === null) return [];
-  return (db.prepare(`SELECT ${SCAN_COLS} FROM scan_verdicts WHERE sender = ? AND host = ? AND at_us BETWEEN ? AND ? ORDER BY at_us, id`)
+  return (prepared(db, `SELECT ${SCAN_COLS} FROM scan_verdicts WHERE sender = ? AND host = ? AND at_us BETWEEN ? AND ? ORDER BY at_us, id`)
     .all(sender, host, firstUs - QP_WINDOW_US, firstUs) as ScanRow[]).map(scanView);
 }
 
 export function scansOfSession(db: Db, sessionKey: string): ScanView[] {
-  return (db.prepare(`SELECT ${SCAN_COLS} FROM scan_verdicts WHERE session_key = ? ORDER BY at_us, id`).all(sessionKey) as ScanRow[]).map(scanView);
+  return (prepared(db, `SELECT ${SCAN_COLS} FROM scan_verdicts WHERE session_key = ? ORDER BY at_us, id`).all(sessionKey) as ScanRow[]).map(scanView);
 }
 
 // --- the report's counts ----------------------------------------------------------------------
@@ -252,7 +252,7 @@ function handlersOfDelivery(db: Db, host: string, d: DeliveryLike): HandlerView[
   if (d.started === null) return [];
   const from = usFromIso(d.started);
   const to = d.finished === null ? from + QP_WINDOW_US : usFromIso(d.finished);
-  return (db.prepare(`SELECT at_us, host, stage, program, pid, kind, addr, verdict, handler, text, filters FROM handler_lines
+  return (prepared(db, `SELECT at_us, host, stage, program, pid, kind, addr, verdict, handler, text, filters FROM handler_lines
     WHERE at_us BETWEEN @from AND @to AND host = @host AND stage = @stage AND pid IN (SELECT pid FROM handler_lines
       WHERE kind = 'plesk_to' AND addr = @addr COLLATE NOCASE AND host = @host AND stage = @stage AND at_us BETWEEN @from AND @to)
     ORDER BY at_us, id`).all({ from, to, host, stage: d.channel, addr: d.to }) as HandlerRow[]).map(handlerView);

@@ -1,13 +1,37 @@
 // Opening the SQLite store: WAL, foreign keys, versioned migrations from schemas/migrations.
 
-import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type DatabaseType from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
+import { fs } from '../util/sync-fs.js';
 import { restoreIndexes } from './bulk.js';
 
-export type Db = Database.Database;
+export type Db = DatabaseType.Database;
+
+const statements = new WeakMap<Db, Map<string, DatabaseType.Statement>>();
+/** A statement prepared once per connection: for a query run once per row of another result. */
+export function prepared(db: Db, sql: string): DatabaseType.Statement {
+  let m = statements.get(db);
+  if (m === undefined) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (st === undefined) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
+// Start-up is most of a `show`: better-sqlite3 is CommonJS, and required as such (an ESM import
+// first scans its source for export names), with its addon named where npm builds it (its
+// `bindings` helper would look in ~30 places first).
+const require = createRequire(import.meta.url);
+let loaded: { Database: typeof DatabaseType; addon: string | undefined } | undefined;
+function sqlite(): { Database: typeof DatabaseType; addon: string | undefined } {
+  if (loaded !== undefined) return loaded;
+  const Database = require('better-sqlite3') as typeof DatabaseType;
+  let addon: string | undefined = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+  if (!fs.existsSync(addon)) addon = undefined;
+  return (loaded = { Database, addon });
+}
 
 export const DEFAULT_DB = 'qtrace.db';
 
@@ -16,14 +40,14 @@ export function resolveDbPath(flag: string | undefined): string {
   return flag ?? process.env['QTRACE_DB'] ?? DEFAULT_DB;
 }
 
-interface Migration { version: number; name: string; sql: string }
+interface Migration { version: number; name: string; path: string }
 
 function migrations(): Migration[] {
   const dir = join(packageRoot(), 'schemas', 'migrations');
-  return readdirSync(dir)
+  return fs.readdirSync(dir)
     .filter((f) => /^\d{3}-.*\.sql$/.test(f))
     .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
+    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, path: join(dir, f) })); // read only if applied
 }
 
 export interface OpenOptions { readonly readonly?: boolean; readonly mustExist?: boolean }
@@ -32,19 +56,19 @@ export interface OpenOptions { readonly readonly?: boolean; readonly mustExist?:
 function checkPath(path: string, opts: OpenOptions): void {
   if (path === ':memory:' || path === '') return;
   const dir = dirname(resolve(path));
-  if (!existsSync(dir)) {
+  if (!fs.existsSync(dir)) {
     throw new QtraceError('NO_DB_DIR', `cannot use database ${path}: the directory ${dir} does not exist`, 'create it, or pass another --db');
   }
-  if (!existsSync(path)) {
+  if (!fs.existsSync(path)) {
     if (opts.mustExist === true) throw new QtraceError('NO_DB', `no database at ${path}`, 'run `qtrace ingest --db PATH LOGS` first, or pass --db');
-    try { accessSync(dir, constants.W_OK); } catch {
+    try { fs.accessSync(dir, fs.constants.W_OK); } catch {
       throw new QtraceError('DB_ACCESS', `cannot create database ${path}: permission denied (cannot write to ${dir})`);
     }
     return;
   }
-  if (statSync(path).isDirectory()) throw new QtraceError('DB_OPEN', `cannot use database ${path}: it is a directory`);
+  if (fs.statSync(path).isDirectory()) throw new QtraceError('DB_OPEN', `cannot use database ${path}: it is a directory`);
   const write = opts.readonly !== true;
-  try { accessSync(path, write ? constants.R_OK | constants.W_OK : constants.R_OK); } catch {
+  try { fs.accessSync(path, write ? fs.constants.R_OK | fs.constants.W_OK : fs.constants.R_OK); } catch {
     throw new QtraceError('DB_ACCESS', `cannot ${write ? 'write' : 'read'} database ${path}: permission denied`);
   }
 }
@@ -67,11 +91,13 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   let db: Db;
   // A new store is private (0600): it holds every sender and recipient. SQLite gives its -wal
   // and -shm files the mode of the database; an existing store keeps the mode it has.
-  if (opts.readonly !== true && path !== ':memory:' && path !== '' && !existsSync(path)) {
-    try { closeSync(openSync(path, 'wx', 0o600)); } catch { /* raced, or cannot create: Database says why */ }
+  if (opts.readonly !== true && path !== ':memory:' && path !== '' && !fs.existsSync(path)) {
+    try { fs.closeSync(fs.openSync(path, 'wx', 0o600)); } catch { /* raced, or cannot create: Database says why */ }
   }
   try {
-    db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.mustExist === true });
+    const { Database, addon } = sqlite();
+    db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.mustExist === true,
+      ...(addon === undefined ? {} : { nativeBinding: addon }) });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EACCES' || /permission|readonly/i.test(err.message)) {
@@ -118,7 +144,7 @@ function migrate(db: Db, readonly: boolean): void {
   for (const m of all) {
     if (m.version <= have) continue;
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(fs.readFileSync(m.path, 'utf8'));
       db.pragma(`user_version = ${m.version}`);
     })();
   }

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fs } from './sync-fs.js';
 
 let root: string | undefined;
 
@@ -8,7 +8,7 @@ let root: string | undefined;
 export function packageRoot(): string {
   if (root !== undefined) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
+  while (!fs.existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
     if (up === dir) throw new Error('qtrace: package.json not found above ' + dir);
     dir = up;
