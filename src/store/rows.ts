@@ -43,8 +43,8 @@ export function parseKey(key: string): KeyParts | undefined {
 
 /** The `#n` of a timeline's key (0: none). */
 export const dupOf = (key: string): number => {
-  const m = /#(\d+)$/.exec(key);
-  return m === null ? 0 : Number(m[1]);
+  const i = key.lastIndexOf('#'); // once per written timeline: no regex
+  return i < 0 ? 0 : Number(key.slice(i + 1));
 };
 
 /** Message rows with their id exact (as text: a double would round ids beyond 2^53). Alias m. */
@@ -134,11 +134,11 @@ export interface Interner {
 /** messages columns after id, in the writer's order. */
 export const MESSAGE_COLUMNS = 'host, msg, first_us, dup, queued_d, info_d, ended_d, partial, lost, bytes, sender_id, qp, uid, bounce_qp, triple_bounce, segment';
 
-/** Runs an INSERT of MESSAGE_COLUMNS (positional: no array per row on the hot path); returns the row id. */
-export function insertMessage(stmt: Statement, t: Timeline, dup: number, msg: number | bigint, segment: number, ix: Interner): number {
+/** Pushes a new message row's values: its id, then MESSAGE_COLUMNS (onto a RowBuffer's values). */
+export function messageValues(out: unknown[], id: number, t: Timeline, dup: number, msg: number | bigint, segment: number, ix: Interner): void {
   const f = t.firstSeen;
-  return Number(stmt.run(t.host, msg, f, dup, minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost),
-    t.bytes, t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment).lastInsertRowid);
+  out.push(id, t.host, msg, f, dup, minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost),
+    t.bytes, t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment);
 }
 
 /** The UPDATE of a stored message row's changing columns (and first_us), by row id. */
@@ -188,13 +188,13 @@ export function messageSig(t: Timeline, segment: number): number {
 export const DELIVERY_COLUMNS = `message_id, seq, run, did, channel, recipient_id, started_d, finished_d, result, reason_id, smtp_code,
   dsn, remote_ip, too_long, forward_qp, rcpt, last, outcome, attempts`;
 
-/** Runs an INSERT (OR REPLACE) of DELIVERY_COLUMNS for attempt i of t. */
-export function writeDelivery(stmt: Statement, id: number, t: Timeline, i: number, ix: Interner): void {
+/** Pushes the values of attempt i of t, in DELIVERY_COLUMNS' order. */
+export function deliveryValues(out: unknown[], id: number, t: Timeline, i: number, ix: Interner): void {
   const d = t.deliveries[i]!;
   const r = t.recipients[d.rcpt];
   const last = r !== undefined && r.last === i;
   const f = t.firstSeen;
-  stmt.run(id, i, d.run, d.did, CHANNEL[d.channel], ix.address(d.to), minus(d.started, f), minus(d.finished, f),
+  out.push(id, i, d.run, d.did, CHANNEL[d.channel], ix.address(d.to), minus(d.started, f), minus(d.finished, f),
     d.result === null ? null : RESULT[d.result], d.reason === null ? null : ix.text(d.reason), d.smtpCode, d.dsn, d.remoteIp,
     b(d.tooLong), d.forwardQp, d.rcpt, b(last), last ? OUTCOME[r.outcome] : null, last ? r.attempts : null);
 }

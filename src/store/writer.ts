@@ -9,8 +9,9 @@ import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
-import { DELIVERY_COLUMNS, deliverySig, dupOf, insertMessage, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, parseKey,
-  UPDATE_MESSAGE, updateMessage, writeDelivery } from './rows.js';
+import { DELIVERY_COLUMNS, deliverySig, deliveryValues, dupOf, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, messageValues,
+  parseKey, UPDATE_MESSAGE, updateMessage } from './rows.js';
+import { RowBuffer } from './row-buffer.js';
 import { toBytes } from '../text/escape.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
@@ -23,12 +24,16 @@ const INTERN_MAX = 20_000;
 
 export class StoreWriter implements Interner {
   readonly #db: Db;
-  readonly #insMsg;
+  // new rows go out in batches (RowBuffer); their ids are given here, from the largest stored
+  readonly #newMessages: RowBuffer;
+  readonly #newDeliveries: RowBuffer;
+  readonly #maxId;
+  #nextId: number | undefined;
   readonly #updMsg;
   readonly #dupTaken;
   readonly #idByKey;
-  readonly #insDelivery;
   readonly #putDelivery;
+  readonly #one: unknown[] = [];
   readonly #cutDeliveries;
   // timelines already stored (written in this run, or read back): their row id and what was
   // written of them, so a commit writes only the rows that changed
@@ -65,13 +70,14 @@ export class StoreWriter implements Interner {
   constructor(db: Db, segment = 0) {
     this.#db = db;
     this.#segment = segment;
-    this.#insMsg = db.prepare(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${MESSAGE_COLUMNS.split(',').map(() => '?').join(', ')})`);
+    this.#newMessages = new RowBuffer(db, `INSERT INTO messages (id, ${MESSAGE_COLUMNS})`, MESSAGE_COLUMNS.split(',').length + 1);
+    this.#newDeliveries = new RowBuffer(db, `INSERT INTO deliveries (${DELIVERY_COLUMNS})`, DELIVERY_COLUMNS.split(',').length);
+    this.#maxId = db.prepare('SELECT max(id) FROM messages').pluck();
     this.#updMsg = db.prepare(UPDATE_MESSAGE);
     this.#dupTaken = db.prepare('SELECT 1 FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
     this.#newest = (db.prepare('SELECT max(first_us) FROM messages').pluck().get() as number | null) ?? -Infinity;
     this.#idByKey = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
     const dcols = DELIVERY_COLUMNS.split(',').map(() => '?').join(', ');
-    this.#insDelivery = db.prepare(`INSERT INTO deliveries (${DELIVERY_COLUMNS}) VALUES (${dcols})`);
     this.#putDelivery = db.prepare(`INSERT OR REPLACE INTO deliveries (${DELIVERY_COLUMNS}) VALUES (${dcols})`);
     this.#cutDeliveries = db.prepare('DELETE FROM deliveries WHERE message_id = ? AND seq >= ?');
     this.#insLink = db.prepare('INSERT OR IGNORE INTO links (kind, from_id, to_id, qp) VALUES (?, ?, ?, ?)');
@@ -119,9 +125,12 @@ export class StoreWriter implements Interner {
     try {
       this.#db.transaction(fn).immediate();
     } catch (e) {
-      // interned ids of a rolled-back transaction name nothing
+      // interned ids of a rolled-back transaction name nothing, nor do rows it held
       this.#addresses.clear();
       this.#texts.clear();
+      this.#newMessages.clear();
+      this.#newDeliveries.clear();
+      this.#nextId = undefined;
       throw e;
     }
   }
@@ -158,6 +167,13 @@ export class StoreWriter implements Interner {
    * allows, across runs) gets the next free `#n`: returns the old key then.
    */
   timeline(t: Timeline): string | undefined {
+    const old = this.#timeline(t);
+    this.#flush();
+    return old;
+  }
+
+  /** New rows wait in the buffers until #flush: nothing may read messages or deliveries before it. */
+  #timeline(t: Timeline): string | undefined {
     let s = this.#stored.get(t);
     if (s === undefined) {
       const id = this.#ended.get(t);
@@ -173,13 +189,18 @@ export class StoreWriter implements Interner {
       const msg = idToSql(t.msg);
       let dup = dupOf(t.key);
       if (t.firstSeen <= this.#newest) {
-        while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined) dup = dup === 0 ? 2 : dup + 1;
+        // taken in the store, or by a row of this output still in the buffer
+        while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined ||
+          this.#written.has(messageKey(t.host, t.firstSeen, t.msg, dup))) dup = dup === 0 ? 2 : dup + 1;
       } else {
         this.#newest = t.firstSeen;
       }
       if (dup !== dupOf(base)) t.key = messageKey(t.host, t.firstSeen, t.msg, dup);
-      const id = insertMessage(this.#insMsg, t, dup, msg, this.#segment, this);
-      for (let i = 0; i < t.deliveries.length; i++) writeDelivery(this.#insDelivery, id, t, i, this);
+      this.#nextId ??= ((this.#maxId.get() as number | null) ?? 0) + 1;
+      const id = this.#nextId++;
+      messageValues(this.#newMessages.values, id, t, dup, msg, this.#segment, this);
+      this.#newMessages.row();
+      for (let i = 0; i < t.deliveries.length; i++) this.#newDelivery(id, t, i);
       if (t.ended !== null || t.lost) this.#ended.set(t, id);
       else this.adopt([[t, id]]);
       this.#written.set(t.key, id);
@@ -198,10 +219,12 @@ export class StoreWriter implements Interner {
       const ds = deliverySig(t, i);
       if (i < s.dels.length) {
         if (!moved && s.dels[i] === ds) continue;
-        writeDelivery(this.#putDelivery, s.id, t, i, this);
+        this.#one.length = 0;
+        deliveryValues(this.#one, s.id, t, i, this);
+        this.#putDelivery.run(this.#one);
         s.dels[i] = ds;
       } else {
-        writeDelivery(this.#insDelivery, s.id, t, i, this);
+        this.#newDelivery(s.id, t, i);
         s.dels.push(ds);
       }
     }
@@ -216,6 +239,17 @@ export class StoreWriter implements Interner {
     return undefined;
   }
 
+  #newDelivery(id: number, t: Timeline, i: number): void {
+    deliveryValues(this.#newDeliveries.values, id, t, i, this);
+    this.#newDeliveries.row();
+  }
+
+  #flush(): void {
+    this.#newMessages.flush();
+    this.#newDeliveries.flush();
+    this.#nextId = undefined; // others may add rows between outputs (a seam's stitch)
+  }
+
   /** The row id of the message with this public id (written by this output, or stored). */
   #messageId(key: string): number | undefined {
     const id = this.#written.get(key);
@@ -227,9 +261,10 @@ export class StoreWriter implements Interner {
   output(o: Output): void {
     let renamed: Map<string, string> | undefined;
     for (const t of o.timelines) {
-      const old = this.timeline(t);
+      const old = this.#timeline(t);
       if (old !== undefined) (renamed ??= new Map()).set(old, t.key);
     }
+    this.#flush();
     const k = (key: string): number | undefined => this.#messageId(renamed?.get(key) ?? key);
     for (const l of o.links) {
       // both sides are stored by now (a link is made when the correlator holds both)
