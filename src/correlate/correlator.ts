@@ -68,6 +68,9 @@ interface HostState {
   lastDid: number;
   open: Map<MsgId, Timeline>;            // msg id → its current incarnation
   inflight: Map<number, InFlight>;        // delivery id (this run) → attempt
+  // by qp, in time order (for #purge): no key string per event
+  recentInfo: Map<number, QpEntry>;       // recent `info msg` (for forwards whose info line came first)
+  wanted: Map<number, QpEntry>;           // an original waiting for its bounce / forwarded copy
 }
 
 interface QpEntry { key: string; at: number; kind?: LinkKind }
@@ -111,6 +114,14 @@ export const MAX_OPEN = 100_000;
 /** Distinct senders and recipients kept as shared copies: a busy queue repeats them. */
 const INTERN_MAX = 20_000;
 
+/** Drops a qp map's entries older than `before` (its insertion order is time order). */
+function purgeBefore(m: Map<number, QpEntry>, before: number): void {
+  for (const [k, e] of m) {
+    if (e.at >= before) return;
+    m.delete(k);
+  }
+}
+
 export class Correlator {
   readonly #hosts = new Map<string, HostState>();
   readonly #interned = new Map<string, string>();
@@ -119,10 +130,6 @@ export class Correlator {
   #orphans: OrphanResult[] = [];
   #notices: Notice[] = [];
   #statuses: StatusSample[] = [];
-  // host|qp → recent `info msg` (for forwards whose info line came first)
-  readonly #recentInfo = new Map<string, QpEntry>();
-  // host|qp → an original waiting for its bounce / forwarded copy
-  readonly #wanted = new Map<string, QpEntry>();
   #lastPurge = 0;
   readonly #maxOpen: number;
   /** Open timelines let go because of the cap, ever. */
@@ -148,7 +155,8 @@ export class Correlator {
   #host(host: string): HostState {
     let h = this.#hosts.get(host);
     if (h === undefined) {
-      h = { last: -Infinity, keysAt: -Infinity, keys: new Map(), status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map() };
+      h = { last: -Infinity, keysAt: -Infinity, keys: new Map(), status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map(),
+        recentInfo: new Map(), wanted: new Map() };
       this.#hosts.set(host, h);
     }
     return h;
@@ -169,7 +177,7 @@ export class Correlator {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         t.bytes = ev.bytes; t.from = this.#intern(ev.from); t.qp = ev.qp; t.uid = ev.uid; t.info = at;
         this.#dirty.add(t);
-        this.#infoSeen(host, t, at);
+        this.#infoSeen(h, t, at);
         break;
       }
       case 'delivery_start': {
@@ -202,7 +210,7 @@ export class Correlator {
         d.tooLong = rep.tooLong === true;
         d.forwardQp = rep.forwardQp ?? null;
         this.#dirty.add(f.t);
-        if (rep.forwardQp !== undefined) this.#want(host, f.t.key, rep.forwardQp, at, 'forward');
+        if (rep.forwardQp !== undefined) this.#want(h, f.t.key, rep.forwardQp, at, 'forward');
         break;
       }
       case 'delivery_mangled': {
@@ -218,7 +226,7 @@ export class Correlator {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         t.bounceQp = ev.qp;
         this.#dirty.add(t);
-        this.#want(host, t.key, ev.qp, at, 'bounce');
+        this.#want(h, t.key, ev.qp, at, 'bounce');
         break;
       }
       case 'triple_bounce':
@@ -314,42 +322,39 @@ export class Correlator {
       text: `${RESTART_NOTICE} (${why ?? 'status: exiting'})${n > 0 ? `: ${n} running deliveries interrupted` : ''}` });
   }
 
-  #infoSeen(host: string, t: Timeline, at: number): void {
-    const k = `${host}|${t.qp}`;
-    const w = this.#wanted.get(k);
+  #infoSeen(h: HostState, t: Timeline, at: number): void {
+    const k = t.qp!;
+    const w = h.wanted.get(k);
     if (w !== undefined && at - w.at <= QP_WINDOW_US && w.key !== t.key) {
       // A bounce is queued by qmail-send itself with a null (or #@[]) sender; anything else with
       // that qp is a pid reuse, not our bounce.
       if (w.kind !== 'bounce' || t.from === '' || t.from === '#@[]') {
-        this.#wanted.delete(k);
-        this.#links.push({ kind: w.kind!, from: w.key, to: t.key, qp: t.qp! });
+        h.wanted.delete(k);
+        this.#links.push({ kind: w.kind!, from: w.key, to: t.key, qp: k });
         return;
       }
     }
-    this.#recentInfo.delete(k); // re-insert: keeps the map in time order for #purge
-    this.#recentInfo.set(k, { key: t.key, at });
+    h.recentInfo.delete(k); // re-insert: keeps the map in time order for #purge
+    h.recentInfo.set(k, { key: t.key, at });
   }
 
-  #want(host: string, key: string, qp: number, at: number, kind: LinkKind): void {
-    const k = `${host}|${qp}`;
+  #want(h: HostState, key: string, qp: number, at: number, kind: LinkKind): void {
     // A bounce's own `info msg` always comes after `bounce msg` (qmail-send logs the injection
     // before it scans todo/), so an earlier info with that qp is a pid reuse. Forwards race.
-    const seen = kind === 'forward' ? this.#recentInfo.get(k) : undefined;
+    const seen = kind === 'forward' ? h.recentInfo.get(qp) : undefined;
     if (seen !== undefined && at - seen.at <= INFO_BEFORE_US && seen.key !== key) {
-      this.#recentInfo.delete(k);
+      h.recentInfo.delete(qp);
       this.#links.push({ kind, from: key, to: seen.key, qp });
       return;
     }
-    this.#wanted.set(k, { key, at, kind });
+    h.wanted.set(qp, { key, at, kind });
   }
 
   #purge(now: number): void {
     this.#lastPurge = now;
-    for (const [m, window] of [[this.#recentInfo, INFO_BEFORE_US], [this.#wanted, QP_WINDOW_US]] as const) {
-      for (const [k, e] of m) {
-        if (now - e.at <= window) break; // insertion order is time order
-        m.delete(k);
-      }
+    for (const h of this.#hosts.values()) {
+      purgeBefore(h.recentInfo, now - INFO_BEFORE_US);
+      purgeBefore(h.wanted, now - QP_WINDOW_US);
     }
   }
 
@@ -397,10 +402,7 @@ export class Correlator {
       if (!Number.isFinite(h.last)) continue;
       const inflight = [...h.inflight].map(([did, f]) => ({ did, t: f.t, d: f.d }));
       const wanted: WantedAtSeam[] = [];
-      const prefix = `${host}|`;
-      for (const [k, e] of this.#wanted) {
-        if (k.startsWith(prefix) && e.kind !== undefined) wanted.push({ qp: Number(k.slice(prefix.length)), key: e.key, at: e.at, kind: e.kind });
-      }
+      for (const [qp, e] of h.wanted) if (e.kind !== undefined) wanted.push({ qp, key: e.key, at: e.at, kind: e.kind });
       out.push({ host, seam: h.last, run: h.run, lastDid: h.lastDid, open: [...h.open.values()], inflight, wanted });
     }
     return out;
@@ -428,13 +430,18 @@ export class Correlator {
 
   snapshot(): CorrelatorSnapshot {
     const hosts: HostSnapshot[] = [];
+    // the snapshot keeps its `host|qp` pairs (version 3), host by host
+    const recentInfo: Array<[string, QpEntry]> = [];
+    const wanted: Array<[string, QpEntry]> = [];
     for (const [host, h] of this.#hosts) {
+      for (const [qp, e] of h.recentInfo) recentInfo.push([`${host}|${qp}`, e]);
+      for (const [qp, e] of h.wanted) wanted.push([`${host}|${qp}`, e]);
       const inflight: Array<[number, string, number]> = [];
       for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
       hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight, last: Number.isFinite(h.last) ? h.last : null,
         keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: [...h.keys], status: h.status === undefined ? undefined : { ...h.status } });
     }
-    return { version: 3, hosts, recentInfo: [...this.#recentInfo], wanted: [...this.#wanted] };
+    return { version: 3, hosts, recentInfo, wanted };
   }
 
   /** A snapshot of another version is ignored (state starts afresh; the open timelines still count). */
@@ -457,8 +464,14 @@ export class Correlator {
         if (t !== undefined && d !== undefined) h.inflight.set(did, { t, d });
       }
     }
-    for (const [k, e] of s.recentInfo) c.#recentInfo.set(k, e);
-    for (const [k, e] of s.wanted) c.#wanted.set(k, e);
+    for (const [k, e] of s.recentInfo) c.#qpMap(k, 'recentInfo')?.set(Number(k.slice(k.lastIndexOf('|') + 1)), e);
+    for (const [k, e] of s.wanted) c.#qpMap(k, 'wanted')?.set(Number(k.slice(k.lastIndexOf('|') + 1)), e);
     return c;
+  }
+
+  /** The host's map of a snapshot's `host|qp` key (a host may hold `|`: the qp is after the last). */
+  #qpMap(k: string, which: 'recentInfo' | 'wanted'): Map<number, QpEntry> | undefined {
+    const i = k.lastIndexOf('|');
+    return i < 0 ? undefined : this.#host(k.slice(0, i))[which];
   }
 }
