@@ -13,7 +13,7 @@ import { interleaved, medianOf, qtrace, run, type Run } from './timing.js';
 const dir = join(REPO, 'bench-data');
 mkdirSync(dir, { recursive: true });
 /** The flags bin/qtrace runs node with (its #! line). */
-const NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50'];
+const NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=50'];
 const MEASURE = join(REPO, 'dist/test/bench/measure.js');
 
 /** A run of measure.js (`count FILE` or `ingest DB FILE`): wall from here, peak RSS as Node saw it. */
