@@ -166,6 +166,33 @@ describe('correlator', () => {
     expect(t!.deliveries[2]).toMatchObject({ smtpCode: 451, remoteIp: '127.0.0.1' });
   });
 
+  it('a bounce waited for across a restart of qtrace links on its own host only (hosts apart, one named with a |)', () => {
+    const a = new Correlator();
+    for (const host of ['vm', 'mx|2']) {
+      feed(a, `
+        0.0 new msg 400
+        0.1 info msg 400: bytes 1 from <s@x> qp 11 uid 0
+        0.2 starting delivery 1: msg 400 to remote gone@nowhere.test
+        0.3 delivery 1: failure: Sorry,_I_couldn't_find_any_host_named_nowhere.test._(#5.1.2)/
+        0.4 bounce msg 400 qp 9001
+        0.5 end msg 400`, host);
+    }
+    const links = (c: Correlator, host: string, lines: string[]): Output['links'] => {
+      for (const l of lines) {
+        const sp = l.indexOf(' ');
+        c.push(T0 + Math.round(Number(l.slice(0, sp)) * 1e6), host, parseSendText(l.slice(sp + 1))!);
+      }
+      return c.drain(true).links;
+    };
+    const bounceOf = (host: string, msg: number, at: number): string[] => [`${at}.0 new msg ${msg}`, `${at}.1 info msg ${msg}: bytes 900 from <> qp 9001 uid 1001`];
+    // each restore goes through JSON, as the state table does
+    const b = Correlator.restore(JSON.parse(JSON.stringify(a.snapshot())), []);
+    expect(links(b, 'mx|2', bounceOf('mx|2', 401, 1))).toEqual([{ kind: 'bounce', from: `mx|2:${T0}:400`, to: `mx|2:${T0 + 1_000_000}:401`, qp: 9001 }]);
+    const c = Correlator.restore(JSON.parse(JSON.stringify(b.snapshot())), []);
+    expect(links(c, 'mx|2', bounceOf('mx|2', 402, 2))).toEqual([]);   // taken already
+    expect(links(c, 'vm', bounceOf('vm', 403, 3))).toEqual([{ kind: 'bounce', from: `vm:${T0}:400`, to: `vm:${T0 + 3_000_000}:403`, qp: 9001 }]);
+  });
+
   it('state survives a restart of qtrace: snapshot, restore, continue', () => {
     const a = new Correlator();
     feed(a, `

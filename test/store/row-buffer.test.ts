@@ -1,0 +1,76 @@
+// The writer's batched inserts: rows reach SQLite 32 to a statement, the rest at a flush, none
+// after a rollback; a writer whose transaction failed writes the same store as one that never did.
+
+import { describe, expect, it } from 'vitest';
+import { parseSendText } from '../../parsers/qmail-send.js';
+import { Correlator, type Output } from '../../src/correlate/correlator.js';
+import { openDb } from '../../src/store/db.js';
+import { RowBuffer } from '../../src/store/row-buffer.js';
+import { StoreWriter } from '../../src/store/writer.js';
+
+const T0 = 1_795_628_986_000_000;
+
+/** Real qmail-send shapes: n messages, each queued, delivered locally and ended. */
+function output(n: number, from = 0): Output {
+  const c = new Correlator();
+  for (let i = from; i < from + n; i++) {
+    const at = T0 + i * 1_000_000;
+    const msg = 700_000 + i;
+    for (const [dt, line] of [[0, `new msg ${msg}`], [1, `info msg ${msg}: bytes 800 from <s${i % 7}@example.test> qp ${3000 + i} uid 1001`],
+      [2, `starting delivery ${i + 1}: msg ${msg} to local r${i % 5}@example.test`], [3, `delivery ${i + 1}: success: did_1+0+0/`],
+      [4, `end msg ${msg}`]] as const) {
+      c.push(at + dt * 1000, 'vm', parseSendText(line)!);
+    }
+  }
+  return c.drain(true);
+}
+
+const rows = (db: ReturnType<typeof openDb>): unknown[] => db.prepare(`SELECT m.id, m.msg, m.first_us, m.ended_d, s.address AS sender,
+  d.seq, a.address AS rcpt, d.result FROM messages m JOIN addresses s ON s.id = m.sender_id JOIN deliveries d ON d.message_id = m.id
+  JOIN addresses a ON a.id = d.recipient_id ORDER BY m.id, d.seq`).all();
+
+describe('RowBuffer', () => {
+  it('sends full batches as they fill, the rest at flush, and nothing it was told to drop', () => {
+    const db = openDb(':memory:');
+    db.exec('CREATE TABLE t (a INTEGER, b TEXT)');
+    const rb = new RowBuffer(db, 'INSERT INTO t (a, b)', 2);
+    const count = (): number => db.prepare('SELECT count(*) FROM t').pluck().get() as number;
+    for (let i = 0; i < 70; i++) { rb.values.push(i, `row ${i}`); rb.row(); }
+    expect(count()).toBe(64);                  // two batches of 32
+    rb.flush();
+    expect(count()).toBe(70);
+    expect(db.prepare('SELECT a, b FROM t ORDER BY rowid').all().at(-1)).toEqual({ a: 69, b: 'row 69' });
+    rb.values.push(70, 'dropped'); rb.row(); rb.clear(); rb.flush();
+    expect(count()).toBe(70);
+  });
+});
+
+describe('StoreWriter with batched rows', () => {
+  it('writes 100 messages and their attempts as a row at a time would: ids in order, every column in place', () => {
+    const db = openDb(':memory:');
+    const w = new StoreWriter(db);
+    const o = output(100);
+    w.transaction(() => w.output(o));
+    const r = rows(db) as Array<{ id: number; msg: number; first_us: number; ended_d: number; sender: string; rcpt: string; result: number }>;
+    expect(r.length).toBe(100);
+    expect(r.map((x) => x.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(r[37]).toMatchObject({ msg: 700_037, first_us: T0 + 37_000_000, ended_d: 4000, sender: 's2@example.test', rcpt: 'r2@example.test', result: 0 });
+  });
+
+  it('a transaction that fails half-way leaves no rows, and the writer then writes what a fresh one would', () => {
+    const clean = openDb(':memory:');
+    const cw = new StoreWriter(clean);
+    const first = output(40), second = output(45, 40);
+    cw.transaction(() => cw.output(first));
+    cw.transaction(() => cw.output(second));
+
+    const db = openDb(':memory:');
+    const w = new StoreWriter(db);
+    w.transaction(() => w.output(first));
+    const failing = output(45, 40);
+    expect(() => w.transaction(() => { w.output(failing); throw new Error('disk full'); })).toThrow('disk full');
+    expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(40);
+    w.transaction(() => w.output(second));
+    expect(rows(db)).toEqual(rows(clean));
+  });
+});
