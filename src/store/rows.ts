@@ -8,6 +8,7 @@ import { recipientsOf, type Channel, type Delivery, type DeliveryResult, type Ou
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idFromSql } from './ids.js';
+import type { RowSink } from './row-buffer.js';
 
 export const CHANNELS: readonly Channel[] = ['local', 'remote'];
 export const RESULTS: readonly DeliveryResult[] = ['success', 'failure', 'deferral', 'interrupted'];
@@ -134,11 +135,16 @@ export interface Interner {
 /** messages columns after id, in the writer's order. */
 export const MESSAGE_COLUMNS = 'host, msg, first_us, dup, queued_d, info_d, ended_d, partial, lost, bytes, sender_id, qp, uid, bounce_qp, triple_bounce, segment';
 
-/** Pushes a new message row's values: its id, then MESSAGE_COLUMNS (onto a RowBuffer's values). */
-export function messageValues(out: unknown[], id: number, t: Timeline, dup: number, msg: number | bigint, segment: number, ix: Interner): void {
+/** Writes a new message row's values into a sink: its id, then MESSAGE_COLUMNS. */
+export function messageValues(out: RowSink, id: number, t: Timeline, dup: number, msg: number | bigint, segment: number, ix: Interner): void {
   const f = t.firstSeen;
-  out.push(id, t.host, msg, f, dup, minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost),
-    t.bytes, t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment);
+  const v = out.values;
+  let i = out.at;
+  v[i++] = id; v[i++] = t.host; v[i++] = msg; v[i++] = f; v[i++] = dup;
+  v[i++] = minus(t.queued, f); v[i++] = minus(t.info, f); v[i++] = minus(t.ended, f); v[i++] = b(t.partial); v[i++] = b(t.lost);
+  v[i++] = t.bytes; v[i++] = t.from === null ? null : ix.address(t.from); v[i++] = t.qp; v[i++] = t.uid; v[i++] = t.bounceQp;
+  v[i++] = b(t.tripleBounce); v[i++] = segment;
+  out.at = i;
 }
 
 /** The UPDATE of a stored message row's changing columns (and first_us), by row id. */
@@ -188,15 +194,20 @@ export function messageSig(t: Timeline, segment: number): number {
 export const DELIVERY_COLUMNS = `message_id, seq, run, did, channel, recipient_id, started_d, finished_d, result, reason_id, smtp_code,
   dsn, remote_ip, too_long, forward_qp, rcpt, last, outcome, attempts`;
 
-/** Pushes the values of attempt i of t, in DELIVERY_COLUMNS' order. */
-export function deliveryValues(out: unknown[], id: number, t: Timeline, i: number, ix: Interner): void {
+/** Writes the values of attempt i of t into a sink, in DELIVERY_COLUMNS' order. */
+export function deliveryValues(out: RowSink, id: number, t: Timeline, i: number, ix: Interner): void {
   const d = t.deliveries[i]!;
   const r = t.recipients[d.rcpt];
   const last = r !== undefined && r.last === i;
   const f = t.firstSeen;
-  out.push(id, i, d.run, d.did, CHANNEL[d.channel], ix.address(d.to), minus(d.started, f), minus(d.finished, f),
-    d.result === null ? null : RESULT[d.result], d.reason === null ? null : ix.text(d.reason), d.smtpCode, d.dsn, d.remoteIp,
-    b(d.tooLong), d.forwardQp, d.rcpt, b(last), last ? OUTCOME[r.outcome] : null, last ? r.attempts : null);
+  const v = out.values;
+  let k = out.at;
+  v[k++] = id; v[k++] = i; v[k++] = d.run; v[k++] = d.did; v[k++] = CHANNEL[d.channel]; v[k++] = ix.address(d.to);
+  v[k++] = minus(d.started, f); v[k++] = minus(d.finished, f); v[k++] = d.result === null ? null : RESULT[d.result];
+  v[k++] = d.reason === null ? null : ix.text(d.reason); v[k++] = d.smtpCode; v[k++] = d.dsn; v[k++] = d.remoteIp;
+  v[k++] = b(d.tooLong); v[k++] = d.forwardQp; v[k++] = d.rcpt; v[k++] = b(last); v[k++] = last ? OUTCOME[r.outcome] : null;
+  v[k++] = last ? r.attempts : null;
+  out.at = k;
 }
 
 /** Everything of an attempt's row, as a hash: equal hashes, equal rows. */

@@ -33,7 +33,7 @@ export class StoreWriter implements Interner {
   readonly #dupTaken;
   readonly #idByKey;
   readonly #putDelivery;
-  readonly #one: unknown[] = [];
+  readonly #one = { values: new Array<unknown>(DELIVERY_COLUMNS.split(',').length).fill(null), at: 0 };
   readonly #cutDeliveries;
   // timelines already stored (written in this run, or read back): their row id and what was
   // written of them, so a commit writes only the rows that changed
@@ -198,7 +198,7 @@ export class StoreWriter implements Interner {
       if (dup !== dupOf(base)) t.key = messageKey(t.host, t.firstSeen, t.msg, dup);
       this.#nextId ??= ((this.#maxId.get() as number | null) ?? 0) + 1;
       const id = this.#nextId++;
-      messageValues(this.#newMessages.values, id, t, dup, msg, this.#segment, this);
+      messageValues(this.#newMessages, id, t, dup, msg, this.#segment, this);
       this.#newMessages.row();
       for (let i = 0; i < t.deliveries.length; i++) this.#newDelivery(id, t, i);
       if (t.ended !== null || t.lost) this.#ended.set(t, id);
@@ -219,9 +219,9 @@ export class StoreWriter implements Interner {
       const ds = deliverySig(t, i);
       if (i < s.dels.length) {
         if (!moved && s.dels[i] === ds) continue;
-        this.#one.length = 0;
+        this.#one.at = 0;
         deliveryValues(this.#one, s.id, t, i, this);
-        this.#putDelivery.run(this.#one);
+        this.#putDelivery.run(...this.#one.values);
         s.dels[i] = ds;
       } else {
         this.#newDelivery(s.id, t, i);
@@ -240,7 +240,7 @@ export class StoreWriter implements Interner {
   }
 
   #newDelivery(id: number, t: Timeline, i: number): void {
-    deliveryValues(this.#newDeliveries.values, id, t, i, this);
+    deliveryValues(this.#newDeliveries, id, t, i, this);
     this.#newDeliveries.row();
   }
 

@@ -35,12 +35,13 @@ describe('RowBuffer', () => {
     db.exec('CREATE TABLE t (a INTEGER, b TEXT)');
     const rb = new RowBuffer(db, 'INSERT INTO t (a, b)', 2);
     const count = (): number => db.prepare('SELECT count(*) FROM t').pluck().get() as number;
-    for (let i = 0; i < 70; i++) { rb.values.push(i, `row ${i}`); rb.row(); }
+    const put = (a: number, b: string): void => { rb.values[rb.at++] = a; rb.values[rb.at++] = b; rb.row(); };
+    for (let i = 0; i < 70; i++) put(i, `row ${i}`);
     expect(count()).toBe(64);                  // two batches of 32
     rb.flush();
     expect(count()).toBe(70);
     expect(db.prepare('SELECT a, b FROM t ORDER BY rowid').all().at(-1)).toEqual({ a: 69, b: 'row 69' });
-    rb.values.push(70, 'dropped'); rb.row(); rb.clear(); rb.flush();
+    put(70, 'dropped'); rb.clear(); rb.flush();
     expect(count()).toBe(70);
   });
 });
