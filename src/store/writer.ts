@@ -172,7 +172,7 @@ export class StoreWriter implements Interner {
     return old;
   }
 
-  /** New rows wait in the buffers until #flush: nothing may read messages or deliveries before it. */
+  /** New rows wait in the buffers until #flush: a read of them comes after it (the `#n` probe also looks in #written). */
   #timeline(t: Timeline): string | undefined {
     let s = this.#stored.get(t);
     if (s === undefined) {
