@@ -52,10 +52,6 @@ export interface IngestStore {
 }
 
 export function sqliteStore(db: Db): IngestStore {
-  // The ingest's writes land at the right edges of the b-trees, and its lookups (addresses, the
-  // newest messages) are few pages: SQLite's own 2 MB default holds them. better-sqlite3 builds
-  // with 16 MB, which only grew the ingest's peak RSS (by 18 MB on the bench's ×10), no faster.
-  db.pragma('cache_size = -2000');
   return {
     path: db.name,
     writer: (segment = 0) => new StoreWriter(db, segment),
