@@ -464,14 +464,14 @@ export class Correlator {
         if (t !== undefined && d !== undefined) h.inflight.set(did, { t, d });
       }
     }
-    for (const [k, e] of s.recentInfo) c.#qpMap(k, 'recentInfo')?.set(Number(k.slice(k.lastIndexOf('|') + 1)), e);
-    for (const [k, e] of s.wanted) c.#qpMap(k, 'wanted')?.set(Number(k.slice(k.lastIndexOf('|') + 1)), e);
+    for (const [k, e] of s.recentInfo) c.#restoreQp(k, e, 'recentInfo');
+    for (const [k, e] of s.wanted) c.#restoreQp(k, e, 'wanted');
     return c;
   }
 
-  /** The host's map of a snapshot's `host|qp` key (a host may hold `|`: the qp is after the last). */
-  #qpMap(k: string, which: 'recentInfo' | 'wanted'): Map<number, QpEntry> | undefined {
+  /** A snapshot's `host|qp` entry back into its host's map (a host may hold `|`: the qp is after the last). */
+  #restoreQp(k: string, e: QpEntry, which: 'recentInfo' | 'wanted'): void {
     const i = k.lastIndexOf('|');
-    return i < 0 ? undefined : this.#host(k.slice(0, i))[which];
+    if (i >= 0) this.#host(k.slice(0, i))[which].set(Number(k.slice(i + 1)), e);
   }
 }

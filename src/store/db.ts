@@ -24,8 +24,9 @@ export function prepared(db: Db, sql: string): DatabaseType.Statement {
 // first scans its source for export names), with its addon named where npm builds it (its
 // `bindings` helper would look in ~30 places first).
 const require = createRequire(import.meta.url);
-let loaded: { Database: typeof DatabaseType; addon: string | undefined } | undefined;
-function sqlite(): { Database: typeof DatabaseType; addon: string | undefined } {
+interface Sqlite { readonly Database: typeof DatabaseType; readonly addon: string | undefined }
+let loaded: Sqlite | undefined;
+function sqlite(): Sqlite {
   if (loaded !== undefined) return loaded;
   const Database = require('better-sqlite3') as typeof DatabaseType;
   let addon: string | undefined = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
