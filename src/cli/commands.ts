@@ -21,5 +21,15 @@ export const HEADS = {
 
 export type CommandName = keyof typeof HEADS;
 
+/**
+ * The commands to load in full: every word of argv that names one (a flag's value that happens to
+ * be a command's name only costs a load), and the default command too unless argv begins with a
+ * command's name (`tail -F | qtrace --name show` is the default command). The rest are heads only.
+ */
+export function commandsToLoad(argv: readonly string[]): CommandName[] {
+  const named = (Object.keys(HEADS) as CommandName[]).filter((n) => n !== 'live' && argv.includes(n));
+  return named.includes(argv[0] as CommandName) ? named : ['live', ...named];
+}
+
 /** Thrown by the default command on a terminal: main prints the help. */
 export class ShowHelp extends Error {}

@@ -4,21 +4,16 @@
 // imports); the others are listed in the help from their heads (commands.ts).
 
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import type yargsType from 'yargs';
 import type { CommandModule } from 'yargs';
 import { escapeTerminal } from '../text/escape.js';
 import { QtraceError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { fs } from '../util/sync-fs.js';
-import { HEADS, ShowHelp, type CommandName } from './commands.js';
+import { HEADS, ShowHelp, commandsToLoad, type CommandName } from './commands.js';
 import { ClosedPipe } from './output.js';
 import type { Db } from '../store/db.js';
+import yargs from './yargs.cjs';
 
-// yargs' CommonJS build: its help layout (cliui) wraps with wrap-ansi at word boundaries; the ESM
-// build's cliui cuts words anywhere ("defau lt"). `yargs/yargs` is its documented entry without the
-// singleton that `require('yargs')` builds from process.argv on load (~5 ms, never used here).
-const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsType;
 
 type Loaded = CommandModule<object, never>;
 
@@ -38,29 +33,19 @@ const LOAD: Record<CommandName, () => Promise<Loaded>> = {
   check: async () => (await import('./check-command.js')).checkCommand as Loaded,
   sql: async () => (await import('./sql-command.js')).sqlCommand as Loaded,
   explain: async () => {
-    const [{ makeExplainCommand }, { storeEvidence }, { openDb, resolveDbPath }, { existsSync }] = await Promise.all([
-      import('./explain-command.js'), import('../query/evidence.js'), import('../store/db.js'), import('node:fs')]);
+    const [{ makeExplainCommand }, { storeEvidence }, { openDb, resolveDbPath }] = await Promise.all([
+      import('./explain-command.js'), import('../query/evidence.js'), import('../store/db.js')]);
     // explain's log evidence: only when a database is named (--db or $QTRACE_DB) and exists
     return makeExplainCommand({
       openEvidence: (argv) => {
         const env = process.env['QTRACE_DB'];
-        if (argv.db === undefined && (env === undefined || !existsSync(env))) return undefined; // --db must exist; $QTRACE_DB may not yet
+        if (argv.db === undefined && (env === undefined || !fs.existsSync(env))) return undefined; // --db must exist; $QTRACE_DB may not yet
         evidenceDb = openDb(resolveDbPath(argv.db), { mustExist: true, readonly: true });
         return storeEvidence(evidenceDb);
       },
     }) as Loaded;
   },
 };
-
-/**
- * The commands to load in full: every word of argv that names one (a flag's value that happens to
- * be a command's name only costs a load), and the default command too unless argv begins with a
- * command's name (`tail -F | qtrace --name show` is the default command). The rest are heads only.
- */
-export function commandsToLoad(argv: readonly string[]): CommandName[] {
-  const named = (Object.keys(HEADS) as CommandName[]).filter((n) => n !== 'live' && argv.includes(n));
-  return named.includes(argv[0] as CommandName) ? named : ['live', ...named];
-}
 
 /**
  * yargs 17 renders the whole help text as soon as a named command's handler has started, in case
@@ -89,7 +74,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const wanted = commandsToLoad(argv);
     const loaded = new Map(await Promise.all(wanted.map(async (n) => [n, await LOAD[n]()] as const)));
-    y.scriptName('qtrace')
+    // English whatever $LANG says: yargs would translate its own words only, around English
+    // descriptions and errors; one language is what gets pasted into a ticket
+    y.scriptName('qtrace').locale('en')
       .usage('qtrace: trace qmail messages through their logs\n\nUsage: $0 <command> [options]\n   or: tail -F /var/log/qmail/current | $0 [options]');
     for (const n of Object.keys(HEADS) as CommandName[]) {
       const full = loaded.get(n);

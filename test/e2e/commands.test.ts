@@ -2,8 +2,7 @@
 // the usage errors must read as if every command were loaded.
 
 import { describe, expect, it } from 'vitest';
-import { HEADS } from '../../src/cli/commands.js';
-import { commandsToLoad } from '../../src/cli/main.js';
+import { HEADS, commandsToLoad } from '../../src/cli/commands.js';
 import { qtrace } from '../helpers/cli.js';
 
 describe('commands loaded on demand', () => {
