@@ -23,7 +23,7 @@ function measured(args: string[]): Run & { lines: number } {
   return { ...r, rssMb: rss === null ? r.rssMb : Number(rss[1]) / 1024, lines: Number(/lines=(\d+)/.exec(r.stdout)?.[1]) };
 }
 
-interface Copy { lines: number; mb: number; count: Run; ingest: Run; db: string }
+interface Copy { lines: number; mb: number; count: Run; ingest: Run; pipeline: Run; db: string }
 const copies = new Map<number, Copy>();
 for (const n of [1, 10]) {
   const file = await replayLog(dir, n);
@@ -31,7 +31,8 @@ for (const n of [1, 10]) {
   for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
   const count = measured(['count', file]);
   const ingest = measured(['ingest', db, file]);
-  copies.set(n, { lines: count.lines, mb: statSync(file).size / 1e6, count, ingest, db });
+  const pipeline = measured(['pipeline', file]);
+  copies.set(n, { lines: count.lines, mb: statSync(file).size / 1e6, count, ingest, pipeline, db });
   console.log(`×${n}: ${count.lines.toLocaleString('en')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB; ` +
     ingest.stdout.split('\n').filter((l) => l.startsWith('qtrace')).join(''));
 }
@@ -65,6 +66,7 @@ const rows: Row[] = [
   [`ingest ×10 (${(x10.lines / 1e6).toFixed(2)} M lines)`, `${s(x10.ingest.wall)} (${kls(x10.lines, x10.ingest.wall)})`,
     `count ${s(x10.count.wall)}`, ingestRatio, '≤ 5× (then ≈ 1.6×)', ingestRatio <= 5],
   ['  the same in CPU seconds', s(x10.ingest.cpu), `count ${s(x10.count.cpu)}`, x10.ingest.cpu / x10.count.cpu, '', undefined],
+  ['  its pipeline with no store', s(x10.pipeline.wall), `count ${s(x10.count.wall)}`, x10.pipeline.wall / x10.count.wall, '', undefined],
   [`ingest ×1`, `${s(x1.ingest.wall)} (${kls(x1.lines, x1.ingest.wall)})`, `count ${s(x1.count.wall)}`,
     x1.ingest.wall / x1.count.wall, '', undefined],
   ['peak RSS, ingest ×10', mb(x10.ingest.rssMb), `×1: ${mb(x1.ingest.rssMb)}`, rssFlat, '≤ 150 MB, flat (≤ 1.1× ×1)',

@@ -1,8 +1,16 @@
-// One measured run in its own process: `count FILE` (bare split2) or `ingest DB INPUT...`.
+// One measured run in its own process: `count FILE` (bare split2), `ingest DB INPUT...`, or
+// `pipeline INPUT...`: the ingest's reading, framing, parsing and correlating with no store (each
+// commit drains the correlators and keeps nothing), the part of an ingest the store does not cost.
 import { createReadStream } from 'node:fs';
 import split2 from 'split2';
+import { AddonCorrelator } from '../../src/correlate/addons.js';
+import { Correlator } from '../../src/correlate/correlator.js';
+import { SessionCorrelator } from '../../src/correlate/sessions.js';
 import { expandInputs } from '../../src/ingest/inputs.js';
+import { Pipeline } from '../../src/ingest/pipeline.js';
+import { foreign, stagesFor } from '../../src/ingest/programs.js';
 import { ingestToStore } from '../../src/ingest/to-store.js';
+import { zoneResolver } from '../../src/ingest/zone.js';
 import { openDb } from '../../src/store/db.js';
 
 const [mode, first, ...rest] = process.argv.slice(2);
@@ -12,6 +20,17 @@ if (mode === 'count') {
     createReadStream(first!).pipe(split2()).on('data', () => { n++; }).on('end', resolve).on('error', reject);
   });
   console.log(`lines=${n}`);
+} else if (mode === 'pipeline') {
+  const send = Correlator.restore(undefined, []);
+  const sessions = new SessionCorrelator();
+  const addons = AddonCorrelator.restore((host, ip, at) => sessions.openFrom(host, ip, at), undefined);
+  const p = new Pipeline({ host: 'vm', zone: zoneResolver(undefined), stages: stagesFor({ send, sessions, addons }), foreign });
+  let timelines = 0;
+  const s = await p.run(expandInputs([first!, ...rest], 'stdin'), {
+    position: () => undefined,
+    commit: (b) => { timelines += send.drain(b.final).timelines.length; sessions.drain(); addons.drain(b.final); },
+  });
+  console.log(`qtrace: lines=${s.lines} timelines=${timelines}`);
 } else {
   const db = openDb(first!);
   const r = await ingestToStore(db, expandInputs(rest, 'stdin'), { host: 'vm' });
