@@ -1,7 +1,7 @@
 // bin/qtrace runs the CLI bundle from V8's code cache of it. A cache that is missing, damaged, cut
 // short or left from another bundle must change nothing a user sees, and be replaced by a whole one.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,34 @@ describe('bin/qtrace and the code cache of its bundle', () => {
     const r = run();
     expect(r.stdout).toBe(expected);
     expect(wholeCache().readUInt32BE(4)).not.toBe(old.readUInt32BE(4));
+  });
+
+  // Root writes anywhere: as root, this runs as `nobody` through runuser (util-linux), and skips
+  // where that cannot run qtrace.
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const runuser = asRoot && spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', '0']).status === 0;
+  it.skipIf(asRoot && !runuser)('a read-only install runs as well, writes no cache and leaves no file behind (as root: needs runuser)', () => {
+    const dist = join(root, 'dist');
+    for (const f of caches()) rmSync(f);
+    chmodSync(root, 0o755);
+    chmodSync(dist, 0o555);
+    const store = join(root, 'store'); // the store's dir stays writable: SQLite puts -wal and -shm there
+    mkdirSync(store, { mode: 0o777 });
+    chmodSync(store, 0o777);
+    copyFileSync(db, join(store, 'q.db'));
+    chmodSync(join(store, 'q.db'), 0o666);
+    try {
+      const args = [join(root, 'bin', 'qtrace'), 'show', '--db', join(store, 'q.db'), '--qp', '9373'];
+      const env = { ...process.env, NO_COLOR: '1' };
+      const r = asRoot ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, ...args], { encoding: 'utf8', env })
+        : spawnSync(process.execPath, args, { encoding: 'utf8', env });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      expect(r.stderr).toBe('');
+      expect(readdirSync(dist).sort()).toEqual(['qtrace.cjs']);
+    } finally {
+      chmodSync(dist, 0o755);
+    }
   });
 
   it('without its bundle it says so in one line and exits 2', () => {
