@@ -14,7 +14,6 @@ import { ClosedPipe } from './output.js';
 import type { Db } from '../store/db.js';
 import yargs from './yargs.cjs';
 
-
 type Loaded = CommandModule<object, never>;
 
 let evidenceDb: Db | undefined;
