@@ -1,7 +1,7 @@
 // Framing: one raw log line → stamp, host, tag and the program's own text.
 // Detected per line, because one syslog file mixes programs and a pipe may carry any framing.
 
-import { civilToStamp, decodeTai64nAt, decodeUnixDecimal, type Stamp, type ZoneResolver } from './timestamp.js';
+import { civilToStamp, decodeUnixDecimal, tai64nUsAt, type ZoneResolver } from './timestamp.js';
 
 // tai64nlocal also covers the readable-datetime multilog patches and s6-log's T (same
 // `YYYY-MM-DD HH:MM:SS.f` shape); asctime is the multilog "localtime" patch (`Sat Dec 19 03:02:51 2009  text`);
@@ -10,7 +10,7 @@ export type Framing = 'multilog' | 'tai64nlocal' | 'asctime' | 'svlogd' | 'unix'
 
 export interface Frame {
   readonly framing: Framing;
-  readonly stamp: Stamp | undefined;  // undefined: no usable time on the line
+  readonly us: number | undefined;    // the line's time, unix µs; undefined: no usable time on it
   readonly host: string | undefined;  // syslog hostname; undefined for multilog and friends
   readonly tag: string | undefined;   // syslog tag (splogger's argv[1]) without [pid]
   /** The tag's `[pid]` (Plesk's qmail-queue-handlers[PID] is the message's qp). */
@@ -74,7 +74,7 @@ function numberAt(s: string, i: number, end: number): number | undefined {
 }
 
 function none(text: string): Frame {
-  return { framing: 'none', stamp: undefined, host: undefined, tag: undefined, pid: undefined, text, continued: false, local: false };
+  return { framing: 'none', us: undefined, host: undefined, tag: undefined, pid: undefined, text, continued: false, local: false };
 }
 
 /** `Sat Dec 19 03:02:51 2009  text`; the weekday must agree with the date, or it is not asctime. */
@@ -88,11 +88,11 @@ function asctime(raw: string, zone: ZoneResolver): Frame | undefined {
   if (WEEKDAYS.indexOf(m[1]!) / 3 !== ((days % 7) + 11) % 7) return undefined; // 1970-01-01 was a Thursday
   const st = civilToStamp(y, mon, d, +m[4]!, +m[5]!, +m[6]!, '', zone);
   if (st === undefined) return undefined;
-  return { framing: 'asctime', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
+  return { framing: 'asctime', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
 }
 
 /** A syslog message body: `tag[pid]: [UNIX.USEC( |+)]text`. splogger's stamp wins over syslog's. */
-function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField: string, rest: string,
+function syslogBody(framing: Framing, syslogUs: number | undefined, hostField: string, rest: string,
   tagGiven?: string, pidGiven?: number): Frame {
   const host = hostField === '' ? undefined : hostField;
   let tag = tagGiven;
@@ -100,7 +100,7 @@ function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField:
   let body = rest;
   if (tag === undefined) {
     const t = RX_TAG.exec(rest) ?? RX_TAG_SPACED.exec(rest);
-    if (t === null) return { framing, stamp: syslogStamp, host, tag: undefined, pid: undefined, text: rest, continued: false, local: framing === 'rfc3164' };
+    if (t === null) return { framing, us: syslogUs, host, tag: undefined, pid: undefined, text: rest, continued: false, local: framing === 'rfc3164' };
     tag = t[1]!;
     // the [pid] is read in place: no substring per line
     pid = rest.charCodeAt(tag.length) === 91 /* [ */ ? numberAt(rest, tag.length + 1, 93 /* ] */) : undefined;
@@ -110,10 +110,10 @@ function syslogBody(framing: Framing, syslogStamp: Stamp | undefined, hostField:
   if (u !== null) {
     const st = decodeUnixDecimal(u[1] ?? '');
     if (st !== undefined) {
-      return { framing, stamp: st, host, tag, pid, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
+      return { framing, us: st?.us, host, tag, pid, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
     }
   }
-  return { framing, stamp: syslogStamp, host, tag, pid, text: body, continued: false, local: framing === 'rfc3164' };
+  return { framing, us: syslogUs, host, tag, pid, text: body, continued: false, local: framing === 'rfc3164' };
 }
 
 export function parseFrame(raw: string, ctx: FrameContext): Frame {
@@ -122,9 +122,9 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
   // multilog: '@' + 24 hex + ' '
   if (c === 64 /* @ */ && (only === undefined || only === 'multilog')) {
     if (raw.length >= 25 && (raw.length === 25 || raw.charCodeAt(25) === 32)) {
-      const st = decodeTai64nAt(raw, 1);
-      if (st !== undefined) {
-        return { framing: 'multilog', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(26), continued: false, local: false };
+      const us = tai64nUsAt(raw, 1);
+      if (us !== undefined) {
+        return { framing: 'multilog', us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(26), continued: false, local: false };
       }
     }
     return none(raw);
@@ -139,7 +139,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7]!, 0);
           if (st !== undefined) {
-            return { framing: 'svlogd', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: false };
+            return { framing: 'svlogd', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: false };
           }
         }
       }
@@ -148,14 +148,14 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', ctx.zone);
           if (st !== undefined) {
-            return { framing: 'tai64nlocal', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
+            return { framing: 'tai64nlocal', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
           }
         }
       } else if (d10 === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
         const m = RX_3339.exec(raw);
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', offsetOf(m[8]!));
-          return syslogBody('rfc3339', st, m[9]!, m[10] ?? '');
+          return syslogBody('rfc3339', st?.us, m[9]!, m[10] ?? '');
         }
       }
       return none(raw);
@@ -165,7 +165,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
       if (u !== null) {
         const st = decodeUnixDecimal(u[1]!);
         if (st !== undefined) {
-          return { framing: 'unix', stamp: st, host: undefined, tag: undefined, pid: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
+          return { framing: 'unix', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
         }
       }
     }
@@ -180,7 +180,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
       let sp = 0;
       for (let k = 0; k < 4; k++) sp = raw.indexOf(' ', sp) + 1;
       const pid = app === '-' ? undefined : numberAt(raw, sp, 32);
-      return syslogBody('rfc5424', st, m[9]!, (m[11] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app, pid);
+      return syslogBody('rfc5424', st?.us, m[9]!, (m[11] ?? '').replace(/^ +/, ''), app === '-' ? undefined : app, pid);
     }
     return none(raw);
   }
@@ -199,8 +199,8 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         // is cheap next to the regex, and keeps this function free of lazy state.
         const st = civilToStamp(ctx.yearFor(mon), mon, +m[2]!.trim(), +m[3]!, +m[4]!, +m[5]!, m[6] ?? '', ctx.zone);
         // Some local syslogs write no hostname: then the tag stands where the host would.
-        if (m[7]!.endsWith(':')) return syslogBody('rfc3164', st, '', `${m[7]!} ${m[8] ?? ''}`);
-        return syslogBody('rfc3164', st, m[7]!, m[8] ?? '');
+        if (m[7]!.endsWith(':')) return syslogBody('rfc3164', st?.us, '', `${m[7]!} ${m[8] ?? ''}`);
+        return syslogBody('rfc3164', st?.us, m[7]!, m[8] ?? '');
       }
     }
   }

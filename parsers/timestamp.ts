@@ -29,12 +29,18 @@ function hex8(s: string, at: number): number {
 
 /** The 24 hex digits of a TAI64N label in `s` from `at` → unix time. */
 export function decodeTai64nAt(s: string, at: number): Stamp | undefined {
+  const ns = hex8(s, at + 16);
+  const us = tai64nUsAt(s, at);
+  return us === undefined ? undefined : { us, ns };
+}
+
+/** The same label's unix µs alone: no object per line (every multilog line is framed with it). */
+export function tai64nUsAt(s: string, at: number): number | undefined {
   const hi = hex8(s, at);
   const lo = hex8(s, at + 8);
   const ns = hex8(s, at + 16);
   if (hi < 0 || lo < 0 || ns < 0 || ns > 999_999_999) return undefined;
-  const sec = (hi - TAI_HI_OFFSET) * TWO32 + lo - TAI_UNIX_OFFSET;
-  return { us: sec * 1_000_000 + Math.floor(ns / 1000), ns };
+  return ((hi - TAI_HI_OFFSET) * TWO32 + lo - TAI_UNIX_OFFSET) * 1_000_000 + Math.floor(ns / 1000);
 }
 
 /** Unix time → TAI64N label hex (24 digits), for tests and the benchmark's log replay. */

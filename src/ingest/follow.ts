@@ -148,7 +148,7 @@ export function startIn(f: InputFile, from: StartFrom, fd?: number): FollowedFil
   let before = 0;
   const ctx = { zone: from.zone, yearFor: yearGuesser(f.mtime), only: from.format };
   const s = scanLines(f, fd, (line, start) => {
-    const us = frameLine(fromBytes(line), ctx).stamp?.us;
+    const us = frameLine(fromBytes(line), ctx).us;
     if (us !== undefined && us >= from.us) { at = start; return true; }
     before++;
     return false;

@@ -111,6 +111,6 @@ function inOrder(at: number, prev: number | null, ctx: FrameContext): number {
 
 /** A frame's time, unless it is missing or impossible (then the line takes the time before it). */
 function saneUs(f: Frame): number | undefined {
-  const us = f.stamp?.us;
+  const us = f.us;
   return us === undefined || us < MIN_US || us > MAX_US ? undefined : us;
 }

@@ -72,7 +72,7 @@ function firstLine(raw: Buffer, gz: boolean, mtime: Date): FirstLine {
   const nl = text.indexOf('\n');
   const f = parseFrame(nl < 0 ? text : text.slice(0, nl), { ...PEEK, yearFor: () => mtime.getUTCFullYear() });
   const syslog = f.framing === 'rfc3164' || f.framing === 'rfc3339' || f.framing === 'rfc5424';
-  return { framing: f.framing, host: syslog ? f.host : undefined, us: f.stamp?.us, fingerprint: fingerprintOf(bytes) };
+  return { framing: f.framing, host: syslog ? f.host : undefined, us: f.us, fingerprint: fingerprintOf(bytes) };
 }
 
 /** A file as it is now (through `fd` when given: the file that descriptor holds, whatever its path is since). */

@@ -38,7 +38,7 @@ for (let k = 0; k < lines.length; k++) {
   const t0 = process.hrtime.bigint();
   child.stdin.write(line + '\n');
   const newMsg = / new msg (\d+)$/.exec(line);
-  const at = frameLine(line, { zone: UTC_ZONE, yearFor: () => 2026 }).stamp?.us; // ids are reused: match the incarnation
+  const at = frameLine(line, { zone: UTC_ZONE, yearFor: () => 2026 }).us; // ids are reused: match the incarnation
   const storedP = (async () => {
     if (newMsg === null) return;
     for (;;) {
