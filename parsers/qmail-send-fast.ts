@@ -5,7 +5,6 @@
 // checks it against the formats on every lab line and on random variations of them.
 
 import type { SendEvent } from './events.js';
-import { msgId } from './ids.js';
 import { parseReport } from './report.js';
 
 const RX_TERMINATOR = /[\n\r\u2028\u2029]/; // what the formats' `.` does not match
@@ -20,10 +19,17 @@ function digits(s: string, i: number): number {
   return j > i && j - i <= 15 ? j : -1;
 }
 
+/** The value of the digits s[i..e) that digits() found: at most 15, so exact; no substring per number. */
+function num(s: string, i: number, e: number): number {
+  let n = 0;
+  for (; i < e; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return n;
+}
+
 /** A number that runs to the end of the line from i, or -1. */
 function lastNumber(s: string, i: number): number {
   const e = digits(s, i);
-  return e === s.length ? Number(s.slice(i)) : -1;
+  return e === s.length ? num(s, i, e) : -1;
 }
 
 /** `D: ` after `starting delivery ` or `delivery `: the end of the digits, or -1. */
@@ -44,13 +50,13 @@ export function fastSend(t: string): SendEvent | undefined {
     case 110: // new msg N
       if (t.startsWith('new msg ')) {
         const e = digits(t, 8);
-        if (e === t.length) return { kind: 'new_msg', msg: msgId(t.slice(8)) };
+        if (e === t.length) return { kind: 'new_msg', msg: num(t, 8, e) };
       }
       return undefined;
     case 101: // end msg N
       if (t.startsWith('end msg ')) {
         const e = digits(t, 8);
-        if (e === t.length) return { kind: 'end_msg', msg: msgId(t.slice(8)) };
+        if (e === t.length) return { kind: 'end_msg', msg: num(t, 8, e) };
       }
       return undefined;
     case 105: { // info msg M: bytes B from <S> qp Q uid U
@@ -67,8 +73,7 @@ export function fastSend(t: string): SendEvent | undefined {
       if (uid < 0) return undefined;
       const from = t.slice(b + 7, close);
       if (RX_TERMINATOR.test(from)) return undefined;
-      return { kind: 'info_msg', msg: msgId(t.slice(9, m)), bytes: Number(t.slice(m + 8, b)), from,
-        qp: Number(t.slice(close + 5, q)), uid };
+      return { kind: 'info_msg', msg: num(t, 9, m), bytes: num(t, m + 8, b), from, qp: num(t, close + 5, q), uid };
     }
     case 115: { // starting delivery D: msg M to local|remote A, or status: …
       if (t.startsWith('starting delivery ')) {
@@ -80,7 +85,7 @@ export function fastSend(t: string): SendEvent | undefined {
         if (channel === undefined) return undefined;
         const to = tail(t, m + 5 + channel.length);
         if (to === undefined) return undefined;
-        return { kind: 'delivery_start', did: Number(t.slice(18, d)), msg: msgId(t.slice(d + 6, m)), channel, to };
+        return { kind: 'delivery_start', did: num(t, 18, d), msg: num(t, d + 6, m), channel, to };
       }
       if (t.startsWith('status: local ')) {
         const a = digits(t, 14);
@@ -93,8 +98,8 @@ export function fastSend(t: string): SendEvent | undefined {
         if (e < 0) return undefined;
         const exitasap = e !== t.length;
         if (exitasap && (e + 9 !== t.length || !t.startsWith(' exitasap', e))) return undefined;
-        return { kind: 'status', local: Number(t.slice(14, a)), localMax: Number(t.slice(a + 1, b)),
-          remote: Number(t.slice(b + 8, c)), remoteMax: Number(t.slice(c + 1, e)), exitasap };
+        return { kind: 'status', local: num(t, 14, a), localMax: num(t, a + 1, b), remote: num(t, b + 8, c),
+          remoteMax: num(t, c + 1, e), exitasap };
       }
       return undefined;
     }
@@ -108,7 +113,7 @@ export function fastSend(t: string): SendEvent | undefined {
       if (result === undefined) return undefined;
       const reportRaw = tail(t, r + result.length + 2);
       if (reportRaw === undefined) return undefined;
-      return { kind: 'delivery_result', did: Number(t.slice(9, d)), result, reportRaw, report: parseReport(reportRaw) };
+      return { kind: 'delivery_result', did: num(t, 9, d), result, reportRaw, report: parseReport(reportRaw) };
     }
     default:
       return undefined;
