@@ -4,7 +4,7 @@
 
 import type { SendEvent } from '../../parsers/events.js';
 import { flatCopy } from '../../parsers/flat.js';
-import type { MsgId } from '../../parsers/ids.js';
+import { msgId, type MsgId } from '../../parsers/ids.js';
 import type { SeamBefore, WantedAtSeam } from './stitch.js';
 import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
 import { INFO_BEFORE_US, QP_WINDOW_US } from './windows.js';
@@ -61,8 +61,10 @@ interface InFlight { t: Timeline; d: Delivery }
 
 interface HostState {
   last: number;                           // newest event time: where this host's history stands
-  keysAt: number;                         // the stamp of the keys below
-  keys: Map<string, number>;              // keys issued at that stamp (second-resolution logs repeat it)
+  keysAt: number;                         // the stamp of the counts below (second-resolution logs repeat it)
+  keyFirst: MsgId | undefined;            // the first message opened at that stamp, and its count:
+  keyFirstN: number;                      // most stamps open one, and then no map is touched
+  keys: Map<MsgId, number>;               // the others opened at that stamp
   status: { -readonly [K in keyof StatusSample]: StatusSample[K] } | undefined; // this second's peak
   run: number;
   lastDid: number;
@@ -122,6 +124,14 @@ function purgeBefore(m: Map<number, QpEntry>, before: number): void {
   }
 }
 
+/** A host's counts at its last stamp as the snapshot keeps them: by base key, `host:at:msg`. */
+function keysOf(host: string, h: HostState): Array<[string, number]> {
+  if (h.keyFirst === undefined || !Number.isFinite(h.keysAt)) return [];
+  const out: Array<[string, number]> = [[`${host}:${h.keysAt}:${h.keyFirst}`, h.keyFirstN]];
+  for (const [msg, n] of h.keys) out.push([`${host}:${h.keysAt}:${msg}`, n]);
+  return out;
+}
+
 export class Correlator {
   readonly #hosts = new Map<string, HostState>();
   readonly #interned = new Map<string, string>();
@@ -155,7 +165,7 @@ export class Correlator {
   #host(host: string): HostState {
     let h = this.#hosts.get(host);
     if (h === undefined) {
-      h = { last: -Infinity, keysAt: -Infinity, keys: new Map(), status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map(),
+      h = { last: -Infinity, keysAt: -Infinity, keyFirst: undefined, keyFirstN: 0, keys: new Map(), status: undefined, run: 1, lastDid: 0, open: new Map(), inflight: new Map(),
         recentInfo: new Map(), wanted: new Map() };
       this.#hosts.set(host, h);
     }
@@ -284,15 +294,26 @@ export class Correlator {
   #open(h: HostState, host: string, msg: MsgId, at: number, partial: boolean): Timeline {
     const t = newTimeline(host, msg, at, partial);
     // a timeline's key is unique by construction: a repeat within one stamp gets `#n`
-    if (h.keysAt !== at) { h.keysAt = at; h.keys.clear(); }
-    const n = (h.keys.get(t.key) ?? 0) + 1;
-    h.keys.set(t.key, n);
+    const n = this.#opened(h, msg, at);
     if (n > 1) t.key = `${t.key}#${n}`;
     h.open.set(msg, t);
     this.stats.messagesOpened++;
     if (partial) this.stats.partial++;
     this.#dirty.add(t);
     return t;
+  }
+
+  /** How many timelines of this message id its host opened at this stamp, this one included. */
+  #opened(h: HostState, msg: MsgId, at: number): number {
+    if (h.keysAt !== at) {
+      h.keysAt = at; h.keyFirst = msg; h.keyFirstN = 1;
+      if (h.keys.size > 0) h.keys.clear();
+      return 1;
+    }
+    if (h.keyFirst === msg) return ++h.keyFirstN;
+    const n = (h.keys.get(msg) ?? 0) + 1;
+    h.keys.set(msg, n);
+    return n;
   }
 
   #lose(h: HostState, t: Timeline, at: number): void {
@@ -439,7 +460,7 @@ export class Correlator {
       const inflight: Array<[number, string, number]> = [];
       for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
       hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight, last: Number.isFinite(h.last) ? h.last : null,
-        keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: [...h.keys], status: h.status === undefined ? undefined : { ...h.status } });
+        keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: keysOf(host, h), status: h.status === undefined ? undefined : { ...h.status } });
     }
     return { version: 3, hosts, recentInfo, wanted };
   }
@@ -456,7 +477,11 @@ export class Correlator {
     for (const hs of s.hosts) {
       const h = c.#host(hs.host);
       h.run = hs.run; h.lastDid = hs.lastDid;
-      h.last = hs.last ?? -Infinity; h.keysAt = hs.keysAt ?? -Infinity; h.keys = new Map(hs.keys);
+      h.last = hs.last ?? -Infinity; h.keysAt = hs.keysAt ?? -Infinity;
+      for (const [key, n] of hs.keys) {
+        const msg = msgId(key.slice(key.lastIndexOf(':') + 1));
+        if (h.keyFirst === undefined) { h.keyFirst = msg; h.keyFirstN = n; } else h.keys.set(msg, n);
+      }
       if (hs.status !== undefined) h.status = { ...hs.status };
       for (const [did, key, idx] of hs.inflight) {
         const t = byKey.get(key);
