@@ -140,12 +140,16 @@ export class Pipeline {
   // still be on their way to #take), under the same position, not where the store has it
   readonly #read = new Map<string, { pos: FilePosition; offset: number; lines: number }>();
   readonly #keys = new Map<string, Map<string, string>>(); // per-line stream keys, built once
+  #lastKey = { source: '', host: '', key: '@' };                // a log's lines mostly repeat the last
 
   #key(source: string, host: string): string {
+    const last = this.#lastKey;
+    if (source === last.source && host === last.host) return last.key;
     let byHost = this.#keys.get(source);
     if (byHost === undefined) this.#keys.set(source, (byHost = new Map()));
     let k = byHost.get(host);
     if (k === undefined) byHost.set(host, (k = `${source}@${host}`));
+    last.source = source; last.host = host; last.key = k;
     return k;
   }
 
@@ -213,7 +217,7 @@ export class Pipeline {
     // other programs are told apart by their log (syslog tag or dir)
     const source = f.tag ?? it.src.file.stream;
     const stream = stage?.onePerHost === true ? this.#key(stage.name, host) : this.#key(source, host);
-    if (it.at !== null && f.stamp !== undefined) {
+    if (it.at !== null && f.us !== undefined) {
       if (this.#doubles.seen(stream, it.at, text, f.framing, it.src.file.kind === 'stream', stage?.onePerHost === true)) {
         this.stats.duplicates++;
         return;
