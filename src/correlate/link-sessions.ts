@@ -132,14 +132,48 @@ function mode(values: readonly number[]): number | undefined {
 
 interface Claim { s: SessionLite; i: number; m: MessageLite; dt: number }
 
+/**
+ * The qps the sessions' queued DATA name. Of a window's messages, only those with one of these
+ * qps (exact links) or with qmaild's uid (inferred links, once the exact ones taught it: see
+ * learnedUid) can be linked: the store reads only those.
+ */
+export function namedQps(sessions: readonly SessionLite[]): number[] {
+  const qps = new Set<number>();
+  for (const s of sessions) for (const d of s.data) if (d.qp !== null && d.queued) qps.add(d.qp);
+  return [...qps].sort((a, b) => a - b);
+}
+
+/** qmaild's uid as linkSessions learns it: the commonest uid of the exactly linked messages, else opts.qmaildUid. */
+export function learnedUid(sessions: readonly SessionLite[], messages: readonly MessageLite[], opts: LinkOptions = {}): number | undefined {
+  return mode(exactLinks(sessions, messages, opts.exactWindowUs ?? 60_000_000).uids) ?? opts.qmaildUid;
+}
+
 export function linkSessions(sessions: readonly SessionLite[], messages: readonly MessageLite[],
   opts: LinkOptions = {}): SessionLink[] {
-  const window = opts.exactWindowUs ?? 60_000_000;
   const skew = opts.skewUs ?? 2_000_000;
   const gap = opts.maxQpGap ?? 50;
   const slack = opts.forkSlackUs ?? 1_000;
   const horizon = Math.max(opts.horizonUs ?? 30_000_000, skew);
+  const { links, claims, qpSeen, linked, uids } = exactLinks(sessions, messages, opts.exactWindowUs ?? 60_000_000);
 
+  // --- inferred --------------------------------------------------------------------------------
+  const uid = mode(uids) ?? opts.qmaildUid;
+  if (uid !== undefined) {
+    for (const l of inferLinks(sessions, messages, uid, claims, qpSeen, linked, skew, horizon, gap, slack,
+      opts.forkOrder !== false, coverageOf(sessions, opts.coverage))) links.push(l);
+  }
+  return links.sort((a, b) => a.start - b.start || a.pid - b.pid || (a.dataIndex ?? -1) - (b.dataIndex ?? -1));
+}
+
+interface Exact {
+  readonly links: SessionLink[];
+  readonly claims: ReadonlyMap<string, Claim | null>;  // message id → best claim (null = contested)
+  readonly qpSeen: ReadonlySet<string>;                  // messages some smtpd DATA names by qp
+  readonly linked: ReadonlySet<SessionLite>;
+  readonly uids: number[];                               // of the linked messages, in claim order
+}
+
+function exactLinks(sessions: readonly SessionLite[], messages: readonly MessageLite[], window: number): Exact {
   const byQp = new Map<string, MessageLite[]>();
   for (const m of messages) {
     if (m.qp === null) continue;
@@ -176,23 +210,16 @@ export function linkSessions(sessions: readonly SessionLite[], messages: readonl
     });
   }
   const links: SessionLink[] = [];
-  const linkedSessions = new Set<SessionLite>();
-  const exactUids: number[] = [];
+  const linked = new Set<SessionLite>();
+  const uids: number[] = [];
   for (const c of claims.values()) {
     if (c === null) continue;
     links.push({ host: c.s.host, stream: c.s.stream ?? null, pid: c.s.pid, start: c.s.start, dataIndex: c.i,
       messageId: c.m.id, qp: c.m.qp, link: 'exact' });
-    linkedSessions.add(c.s);
-    if (c.m.uid !== null) exactUids.push(c.m.uid);
+    linked.add(c.s);
+    if (c.m.uid !== null) uids.push(c.m.uid);
   }
-
-  // --- inferred --------------------------------------------------------------------------------
-  const uid = mode(exactUids) ?? opts.qmaildUid;
-  if (uid !== undefined) {
-    for (const l of inferLinks(sessions, messages, uid, claims, qpSeen, linkedSessions, skew, horizon, gap, slack,
-      opts.forkOrder !== false, coverageOf(sessions, opts.coverage))) links.push(l);
-  }
-  return links.sort((a, b) => a.start - b.start || a.pid - b.pid || (a.dataIndex ?? -1) - (b.dataIndex ?? -1));
+  return { links, claims, qpSeen, linked, uids };
 }
 
 /**

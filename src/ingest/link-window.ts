@@ -3,7 +3,7 @@
 // several. The links of the sessions around what this commit wrote are computed again with
 // everything the store now holds, and replace the ones they had.
 
-import { linkSessions, toSessionLite, type SessionLink } from '../correlate/link-sessions.js';
+import { learnedUid, linkSessions, namedQps, toSessionLite, type SessionLink } from '../correlate/link-sessions.js';
 import type { Session } from '../correlate/sessions.js';
 import type { Timeline } from '../correlate/timeline.js';
 import type { IngestStore } from '../store/port.js';
@@ -39,9 +39,15 @@ export function linkWindow(store: IngestStore, w: StoreWriter, sessions: readonl
     if (end > mHi) mHi = end;
   }
   const around = store.sessionsOverlapping(mLo - MARGIN_US, mHi);
-  const messages = store.messagesBetween(mLo, mHi);
+  // only the messages a link can reach are read: those a DATA names by qp, then those of the uid
+  // the exact links teach (linkSessions gives the same links as with every message of the window)
+  const lites = around.map(toSessionLite);
+  const qps = namedQps(lites);
+  const named = store.messagesNamed(mLo, mHi, qps);
+  const uid = learnedUid(lites, named);
+  const messages = uid === undefined ? named : [...named, ...store.messagesOfUid(mLo, mHi, uid, qps)];
   const keys = new Set(core.map(sessionKey));
-  const links = linkSessions(around.map(toSessionLite), messages)
+  const links = linkSessions(lites, messages)
     .filter((l) => keys.has(`${l.host}:${l.stream ?? ''}:${l.pid}:${l.start}`));
   w.sessionLinks(keys, links);
   return links;

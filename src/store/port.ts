@@ -10,7 +10,7 @@ import type { Timeline } from '../correlate/timeline.js';
 import type { MsgId } from '../../parsers/ids.js';
 import { deferIndexes, restoreIndexes } from './bulk.js';
 import type { Db } from './db.js';
-import { hasSessions, messagesBetween, sessionsOverlapping } from './link.js';
+import { hasSessions, messagesNamed, messagesOfUid, sessionsOverlapping } from './link.js';
 import { loadOpenTimelines } from './open.js';
 import { afterSeam, closeSegment, dropJoined, dropOrphan, dropSession, laterSession } from './stitch.js';
 import { StoreWriter } from './writer.js';
@@ -36,8 +36,10 @@ export interface IngestStore {
   hasSessions(): boolean;
   /** Sessions open at some time in [lo, hi]. */
   sessionsOverlapping(lo: number, hi: number): Session[];
-  /** Messages first seen in [lo, hi], as the linker sees them. */
-  messagesBetween(lo: number, hi: number): MessageLite[];
+  /** Messages first seen in [lo, hi] with one of these qps, as the linker sees them. */
+  messagesNamed(lo: number, hi: number, qps: readonly number[]): MessageLite[];
+  /** …and those of this uid with none of these qps. */
+  messagesOfUid(lo: number, hi: number, uid: number, qps: readonly number[]): MessageLite[];
   /** What the present holds after a seam for one host; the timelines it reads are w's to update. */
   afterSeam(w: StoreWriter, host: string, seam: number, segment: number, msgs: readonly MsgId[], qps: readonly number[],
     horizon: number): SeamAfter;
@@ -74,7 +76,8 @@ export function sqliteStore(db: Db): IngestStore {
     },
     hasSessions: () => hasSessions(db),
     sessionsOverlapping: (lo, hi) => sessionsOverlapping(db, lo, hi),
-    messagesBetween: (lo, hi) => messagesBetween(db, lo, hi),
+    messagesNamed: (lo, hi, qps) => messagesNamed(db, lo, hi, qps),
+    messagesOfUid: (lo, hi, uid, qps) => messagesOfUid(db, lo, hi, uid, qps),
     afterSeam: (w, host, seam, segment, msgs, qps, horizon) => {
       const { after, rowids } = afterSeam(db, host, seam, segment, msgs, qps, horizon);
       w.adopt(rowids);

@@ -8,7 +8,7 @@ import { parseSmtpdText } from '../../parsers/smtpd.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { SessionCorrelator } from '../../src/correlate/sessions.js';
 import type { Session } from '../../src/correlate/sessions.js';
-import { linkSessions, sendersMatch, toSessionLite } from '../../src/correlate/link-sessions.js';
+import { learnedUid, linkSessions, namedQps, sendersMatch, toSessionLite } from '../../src/correlate/link-sessions.js';
 import type { MessageLite, SessionLink, SessionLite } from '../../src/correlate/link-sessions.js';
 import { labText, REPO } from '../helpers/lab.js';
 
@@ -318,6 +318,18 @@ describe('linkSessions on b1', () => {
     const links = linkSessions(lites, b1Messages);
     const linked = new Set(links.map((l) => l.messageId));
     for (const m of b1Messages) if (m.uid !== 1002) expect(linked.has(m.id), m.id).toBe(false);
+  });
+
+  it('the messages the ingest reads of a window (a DATA qp, then the learned uid) give the links every message gives', () => {
+    for (const ss of [lites, lites.filter((s) => s.stream === 'smtpd'), lites.filter((s) => s.stream !== 'smtpd')]) {
+      const qps = new Set(namedQps(ss));
+      const named = b1Messages.filter((m) => m.qp !== null && qps.has(m.qp));
+      const uid = learnedUid(ss, named);
+      const read = uid === undefined ? named : [...named, ...b1Messages.filter((m) => m.uid === uid && m.qp !== null && !qps.has(m.qp))];
+      expect(read.length).toBeLessThan(b1Messages.length);
+      expect(linkSessions(ss, read)).toEqual(linkSessions(ss, b1Messages));
+    }
+    expect(learnedUid(lites, b1Messages)).toBe(1002);
   });
 });
 
