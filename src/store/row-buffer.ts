@@ -20,7 +20,7 @@ export class RowBuffer implements RowSink {
   at = 0;
   readonly #db: Db;
   readonly #head: string;
-  readonly #width: number;
+  readonly width: number;
   readonly #tuple: string;
   // a statement per row count: ROWS for the full batches, the others for what a flush leaves
   readonly #statements = new Map<number, Statement>();
@@ -29,7 +29,7 @@ export class RowBuffer implements RowSink {
   constructor(db: Db, head: string, width: number) {
     this.#db = db;
     this.#head = head;
-    this.#width = width;
+    this.width = width;
     this.#tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
     this.values = new Array<unknown>(ROWS * width).fill(null);
   }
@@ -45,7 +45,7 @@ export class RowBuffer implements RowSink {
   /** Writes what is held: before anything reads these rows, and before the transaction commits. */
   flush(): void {
     if (this.at === 0) return;
-    this.#statement(this.at / this.#width).run(...this.values.slice(0, this.at));
+    this.#statement(this.at / this.width).run(...this.values.slice(0, this.at));
     this.at = 0;
   }
 

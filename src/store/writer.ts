@@ -62,7 +62,9 @@ export class StoreWriter implements Interner {
   readonly #insText;
   #addresses = new Map<string, number>();
   #texts = new Map<string, number>();
-  // keys of the timelines this output wrote → row ids (links name them)
+  // the keys this output's links name, and the row ids of those it wrote (the others' keys are
+  // never hashed: a map of every written key cost 2 % of an ingest)
+  #named: ReadonlySet<string> | undefined;
   #written = new Map<string, number>();
   // an id can only be taken at or below the newest first_us stored: above it, no probe is needed
   #newest: number;
@@ -172,7 +174,7 @@ export class StoreWriter implements Interner {
     return old;
   }
 
-  /** New rows wait in the buffers until #flush: a read of them comes after it (the `#n` probe also looks in #written). */
+  /** New rows wait in the buffers until #flush: a read of them comes after it (the `#n` probe also looks in the buffer). */
   #timeline(t: Timeline): string | undefined {
     let s = this.#stored.get(t);
     if (s === undefined) {
@@ -191,7 +193,7 @@ export class StoreWriter implements Interner {
       if (t.firstSeen <= this.#newest) {
         // taken in the store, or by a row of this output still in the buffer
         while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined ||
-          this.#written.has(messageKey(t.host, t.firstSeen, t.msg, dup))) dup = dup === 0 ? 2 : dup + 1;
+          this.#buffered(t.host, t.firstSeen, msg, dup)) dup = dup === 0 ? 2 : dup + 1;
       } else {
         this.#newest = t.firstSeen;
       }
@@ -203,10 +205,10 @@ export class StoreWriter implements Interner {
       for (let i = 0; i < t.deliveries.length; i++) this.#newDelivery(id, t, i);
       if (t.ended !== null || t.lost) this.#ended.set(t, id);
       else this.adopt([[t, id]]);
-      this.#written.set(t.key, id);
+      this.#wrote(t.key, base, id);
       return t.key === base ? undefined : base;
     }
-    this.#written.set(t.key, s.id);
+    this.#wrote(t.key, t.key, s.id);
     const moved = s.first !== t.firstSeen; // times are stored after first_us: all rows change
     const sig = messageSig(t, this.#segment);
     if (moved || sig !== s.msg) {
@@ -239,6 +241,20 @@ export class StoreWriter implements Interner {
     return undefined;
   }
 
+  /** A row this output wrote, under its key (and the key it had before a `#n` was added), if a link names it. */
+  #wrote(key: string, base: string, id: number): void {
+    const named = this.#named;
+    if (named !== undefined && (named.has(key) || (base !== key && named.has(base)))) this.#written.set(key, id);
+  }
+
+  /** A message row with these id parts waits in the buffer (not yet where #dupTaken looks). */
+  #buffered(host: string, first: number, msg: number | bigint, dup: number): boolean {
+    const b = this.#newMessages;
+    const v = b.values;
+    for (let i = 0; i < b.at; i += b.width) if (v[i + 3] === first && v[i + 2] === msg && v[i + 1] === host && v[i + 4] === dup) return true;
+    return false;
+  }
+
   #newDelivery(id: number, t: Timeline, i: number): void {
     deliveryValues(this.#newDeliveries, id, t, i, this);
     this.#newDeliveries.row();
@@ -260,6 +276,11 @@ export class StoreWriter implements Interner {
 
   output(o: Output): void {
     let renamed: Map<string, string> | undefined;
+    if (o.links.length > 0) {
+      const named = new Set<string>();
+      for (const l of o.links) { named.add(l.from); named.add(l.to); }
+      this.#named = named;
+    }
     for (const t of o.timelines) {
       const old = this.#timeline(t);
       if (old !== undefined) (renamed ??= new Map()).set(old, t.key);
@@ -272,6 +293,7 @@ export class StoreWriter implements Interner {
       if (from !== undefined && to !== undefined) this.#insLink.run(l.kind, from, to, l.qp);
     }
     this.#written = new Map();
+    this.#named = undefined;
     for (const r of o.orphans) {
       this.#insOrphan.run(r.host, r.run, r.did, r.at, r.result, r.reason, r.smtpCode, r.dsn, r.remoteIp, b(r.tooLong), r.forwardQp);
     }

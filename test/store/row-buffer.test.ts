@@ -81,4 +81,20 @@ describe('StoreWriter with batched rows', () => {
     w.transaction(() => w.output(second));
     expect(rows(db)).toEqual(rows(clean));
   });
+
+  it('an id taken in the store and by a row still in the buffer: each new row gets the next free #n', () => {
+    const db = openDb(':memory:');
+    const w1 = new StoreWriter(db);
+    w1.transaction(() => w1.output(output(1)));
+    // a later run reads the same stamp again: msg 700000 twice in one µs (the first reused before its end)
+    const c = new Correlator();
+    for (const line of ['new msg 700000', 'new msg 700000', 'end msg 700000']) c.push(T0, 'vm', parseSendText(line)!);
+    const o = c.drain(true);
+    expect(o.timelines.map((t) => t.key)).toEqual([`vm:${T0}:700000`, `vm:${T0}:700000#2`]);
+    const w2 = new StoreWriter(db);
+    w2.transaction(() => w2.output(o));
+    // #2 went to the first new row while it waited in the buffer: the second takes #3, not #2 again
+    expect(db.prepare('SELECT dup FROM messages ORDER BY id').pluck().all()).toEqual([0, 2, 3]);
+    expect(o.timelines.map((t) => t.key)).toEqual([`vm:${T0}:700000#2`, `vm:${T0}:700000#3`]);
+  });
 });
