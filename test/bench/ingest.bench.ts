@@ -1,14 +1,16 @@
 // npm run bench: issue 11's measures side by side, with a bare split2 line count of the same file
 // as the reference. Input: the lab's volume send log replayed ×1 and ×10 (stamps shifted, a
 // qmail-send restart between copies; ×10 = 1,794,120 lines, 123 MB), built from test/lab on the
-// first run. Each measurement runs in a fresh process; the short ones are medians of three.
+// first run. Each measurement runs in a fresh process. The count, the ingest and the pipeline run
+// in turn, three rounds (BENCH_ROUNDS): each figure is a median, and each ratio to the count the
+// median of its rounds' ratios, so that the machine's drift falls on both sides alike.
 
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LAB, REPO } from '../helpers/lab.js';
 import { replayLog } from './make-log.js';
-import { interleaved, medianOf, qtrace, run, type Run } from './timing.js';
+import { interleaved, median, medianOf, qtrace, run, type Run } from './timing.js';
 
 const dir = join(REPO, 'bench-data');
 mkdirSync(dir, { recursive: true });
@@ -23,17 +25,36 @@ function measured(args: string[]): Run & { lines: number } {
   return { ...r, rssMb: rss === null ? r.rssMb : Number(rss[1]) / 1024, lines: Number(/lines=(\d+)/.exec(r.stdout)?.[1]) };
 }
 
-interface Copy { lines: number; mb: number; count: Run; ingest: Run; pipeline: Run; db: string }
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
+
+/** Medians of a measure's rounds, and of its ratios to the count of the same round. */
+interface Measure { wall: number; cpu: number; rssMb: number; ratio: number; cpuRatio: number; stdout: string }
+function rounds(runs: readonly Run[], counts: readonly Run[]): Measure {
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), rssMb: median(runs.map((r) => r.rssMb)),
+    ratio: median(runs.map((r, i) => r.wall / counts[i]!.wall)), cpuRatio: median(runs.map((r, i) => r.cpu / counts[i]!.cpu)),
+    stdout: runs[0]!.stdout };
+}
+
+interface Copy { lines: number; mb: number; count: Measure; ingest: Measure; pipeline: Measure; db: string }
 const copies = new Map<number, Copy>();
 for (const n of [1, 10]) {
   const file = await replayLog(dir, n);
   const db = join(dir, `bench-x${n}.db`);
-  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  const count = measured(['count', file]);
-  const ingest = measured(['ingest', db, file]);
-  const pipeline = measured(['pipeline', file]);
-  copies.set(n, { lines: count.lines, mb: statSync(file).size / 1e6, count, ingest, pipeline, db });
-  console.log(`×${n}: ${count.lines.toLocaleString('en')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB; ` +
+  const counts: Run[] = [], ingests: Run[] = [], pipelines: Run[] = [];
+  let lines = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+    const c = measured(['count', file]);
+    lines = c.lines;
+    counts.push(c);
+    ingests.push(measured(['ingest', db, file]));
+    pipelines.push(measured(['pipeline', file]));
+  }
+  const count = rounds(counts, counts);
+  const ingest = rounds(ingests, counts);
+  const pipeline = rounds(pipelines, counts);
+  copies.set(n, { lines, mb: statSync(file).size / 1e6, count, ingest, pipeline, db });
+  console.log(`×${n}: ${lines.toLocaleString('en')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB; ` +
     ingest.stdout.split('\n').filter((l) => l.startsWith('qtrace')).join(''));
 }
 
@@ -58,17 +79,16 @@ type Row = [measure: string, value: string, reference: string, ratio: number | u
 const s = (x: number): string => `${x.toFixed(2)} s`;
 const mb = (x: number): string => `${x.toFixed(0)} MB`;
 const kls = (lines: number, t: number): string => `${(lines / t / 1e3).toFixed(0)}k lines/s`;
-const ingestRatio = x10.ingest.wall / x10.count.wall;
+const ingestRatio = x10.ingest.ratio;
 const rssFlat = x10.ingest.rssMb / x1.ingest.rssMb;
 const perMessage = storeBytes / messages;
 const rows: Row[] = [
   [`split2 line count ×10`, `${s(x10.count.wall)} (${kls(x10.lines, x10.count.wall)})`, '(the reference)', undefined, '', undefined],
   [`ingest ×10 (${(x10.lines / 1e6).toFixed(2)} M lines)`, `${s(x10.ingest.wall)} (${kls(x10.lines, x10.ingest.wall)})`,
     `count ${s(x10.count.wall)}`, ingestRatio, '≤ 5× (then ≈ 1.6×)', ingestRatio <= 5],
-  ['  the same in CPU seconds', s(x10.ingest.cpu), `count ${s(x10.count.cpu)}`, x10.ingest.cpu / x10.count.cpu, '', undefined],
-  ['  its pipeline with no store', s(x10.pipeline.wall), `count ${s(x10.count.wall)}`, x10.pipeline.wall / x10.count.wall, '', undefined],
-  [`ingest ×1`, `${s(x1.ingest.wall)} (${kls(x1.lines, x1.ingest.wall)})`, `count ${s(x1.count.wall)}`,
-    x1.ingest.wall / x1.count.wall, '', undefined],
+  ['  the same in CPU seconds', s(x10.ingest.cpu), `count ${s(x10.count.cpu)}`, x10.ingest.cpuRatio, '', undefined],
+  ['  its pipeline with no store', s(x10.pipeline.wall), `count ${s(x10.count.wall)}`, x10.pipeline.ratio, '', undefined],
+  [`ingest ×1`, `${s(x1.ingest.wall)} (${kls(x1.lines, x1.ingest.wall)})`, `count ${s(x1.count.wall)}`, x1.ingest.ratio, '', undefined],
   ['peak RSS, ingest ×10', mb(x10.ingest.rssMb), `×1: ${mb(x1.ingest.rssMb)}`, rssFlat, '≤ 150 MB, flat (≤ 1.1× ×1)',
     x10.ingest.rssMb <= 150 && rssFlat <= 1.1],
   [`show ID (${id}: ${incarnations} incarnations)`, s(show.a.wall), `node -e 0 ${s(show.b.wall)}`, show.a.wall / show.b.wall, '≤ 2×',
@@ -84,7 +104,8 @@ const cells = (r: Row): string[] => [r[0], r[1], r[2], r === header ? 'ratio' : 
   r === header ? 'met' : r[5] === undefined ? '' : r[5] ? 'met' : 'not met'];
 const table = [header, ...rows].map(cells);
 const widths = table[0]!.map((_, i) => Math.max(...table.map((c) => c[i]!.length)));
-console.log(`\nissue 11 on the ×10 replay (${messages.toLocaleString('en')} messages); wall seconds unless said, this machine`);
+console.log(`\nissue 11 on the ×10 replay (${messages.toLocaleString('en')} messages); wall seconds unless said, this machine; ` +
+  `medians of ${ROUNDS} rounds`);
 for (const [i, c] of table.entries()) {
   console.log('  ' + c.map((x, j) => (j === 3 ? x.padStart(widths[j]!) : x.padEnd(widths[j]!))).join('  ').trimEnd());
   if (i === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
