@@ -305,7 +305,7 @@ export class Correlator {
 
   /** How many timelines of this message id its host opened at this stamp, this one included. */
   #opened(h: HostState, msg: MsgId, at: number): number {
-    if (h.keysAt !== at) {
+    if (h.keysAt !== at || h.keyFirst === undefined) {
       h.keysAt = at; h.keyFirst = msg; h.keyFirstN = 1;
       if (h.keys.size > 0) h.keys.clear();
       return 1;

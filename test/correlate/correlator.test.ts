@@ -193,6 +193,25 @@ describe('correlator', () => {
     expect(links(c, 'vm', bounceOf('vm', 403, 3))).toEqual([{ kind: 'bounce', from: `vm:${T0}:400`, to: `vm:${T0 + 3_000_000}:403`, qp: 9001 }]);
   });
 
+  it('ids opened twice in one stamp get #2, #3, and a restore in the middle of that stamp counts on', () => {
+    const a = new Correlator();
+    const first = feed(a, `
+      5.0 new msg 400
+      5.0 end msg 400
+      5.0 new msg 401
+      5.0 new msg 400`);
+    expect([...first.keys()]).toEqual([`vm:${T0 + 5e6}:400`, `vm:${T0 + 5e6}:401`, `vm:${T0 + 5e6}:400#2`]);
+    const snap = JSON.parse(JSON.stringify(a.snapshot()));
+    expect(snap.hosts[0].keys).toEqual([[`vm:${T0 + 5e6}:400`, 2], [`vm:${T0 + 5e6}:401`, 1]]);
+    const b = Correlator.restore(snap, JSON.parse(JSON.stringify(a.openTimelines())));
+    const m = feed(b, `
+      5.0 end msg 400
+      5.0 new msg 400
+      5.0 new msg 401
+      6.0 new msg 400`);
+    expect([...m.keys()]).toEqual(expect.arrayContaining([`vm:${T0 + 5e6}:400#3`, `vm:${T0 + 5e6}:401#2`, `vm:${T0 + 6e6}:400`]));
+  });
+
   it('state survives a restart of qtrace: snapshot, restore, continue', () => {
     const a = new Correlator();
     feed(a, `
