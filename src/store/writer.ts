@@ -133,6 +133,8 @@ export class StoreWriter implements Interner {
       this.#newMessages.clear();
       this.#newDeliveries.clear();
       this.#nextId = undefined;
+      this.#written = new Map();
+      this.#named = undefined;
       throw e;
     }
   }
@@ -276,6 +278,7 @@ export class StoreWriter implements Interner {
 
   output(o: Output): void {
     let renamed: Map<string, string> | undefined;
+    this.#named = undefined;
     if (o.links.length > 0) {
       const named = new Set<string>();
       for (const l of o.links) { named.add(l.from); named.add(l.to); }
