@@ -371,7 +371,8 @@ export class Pipeline {
         }
         if (src.pos !== undefined && file.kind !== 'stream') this.#read.set(src.pos.fingerprint, { pos: src.pos, offset: readTo, lines: readLines });
       } catch (e) {
-        if (!(e instanceof QtraceError)) throw e;
+        // a time zone qtrace cannot name stops the run: every later local time would need it too
+        if (!(e instanceof QtraceError) || e.code === 'BAD_TZ') throw e;
         // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read
         this.stats.failedFiles.push(`${label}: ${e.message.replace(/^cannot read [^:]*: /, '')}`);
         sink.onFile?.(file, 'failed', e.message);

@@ -1,16 +1,63 @@
 // Zone-less local times (tai64nlocal, RFC 3164) → UTC offsets, through luxon once per local hour;
 // whether a time has a second reading (a DST fold) is asked of luxon only near a change.
 
+import { readFileSync, realpathSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import type { ZoneResolver } from '../../parsers/timestamp.js';
 import { QtraceError } from '../util/errors.js';
 
 const HOUR_MS = 3_600_000;
 
-export function zoneResolver(name: string | undefined): ZoneResolver {
-  const zoneName = name ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const zone = IANAZone.create(zoneName);
-  if (!zone.isValid) throw new QtraceError('BAD_TZ', `unknown time zone: ${zoneName}`, 'use an IANA name such as Europe/Berlin or UTC');
+/** A zoneinfo file's IANA name from its path (`…/zoneinfo/[posix/|right/]Europe/Berlin`), if it names one. */
+function zoneOfPath(path: string): string | undefined {
+  let real: string;
+  try { real = realpathSync(path); } catch { return undefined; }
+  const i = real.lastIndexOf('/zoneinfo/');
+  const name = i < 0 ? undefined : real.slice(i + 10).replace(/^(?:posix|right)\//, '');
+  return name !== undefined && IANAZone.isValidZone(name) ? name : undefined;
+}
+
+/**
+ * This machine's zone as an IANA name: Intl's, else what TZ names or points at (glibc's
+ * `TZ=:/etc/localtime`, which Intl does not read), else /etc/localtime's link or /etc/timezone.
+ */
+export function systemZoneName(tz: string | undefined = process.env['TZ'], etc = '/etc'): string | undefined {
+  const intl = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
+  if (intl !== undefined && IANAZone.isValidZone(intl)) return intl;
+  const t = tz?.replace(/^:/, '');
+  if (t !== undefined && t !== '') {
+    if (!t.startsWith('/') && IANAZone.isValidZone(t)) return t;
+    const named = zoneOfPath(t.startsWith('/') ? t : `/usr/share/zoneinfo/${t}`);
+    if (named !== undefined) return named;
+  }
+  const linked = zoneOfPath(`${etc}/localtime`);
+  if (linked !== undefined) return linked;
+  try {
+    const written = readFileSync(`${etc}/timezone`, 'utf8').trim();
+    if (IANAZone.isValidZone(written)) return written;
+  } catch { /* none */ }
+  return undefined;
+}
+
+/**
+ * Local times → UTC. A zone named (--tz) is checked at once; the machine's own is looked up when
+ * a zone-less local time first needs it: a multilog log never does, and Intl's start costs 20 ms.
+ */
+export function zoneResolver(name: string | undefined, system: () => string | undefined = systemZoneName): ZoneResolver {
+  let zone: IANAZone | undefined;
+  if (name !== undefined) {
+    zone = IANAZone.create(name);
+    if (!zone.isValid) throw new QtraceError('BAD_TZ', `unknown time zone: ${name}`, 'use an IANA name such as Europe/Berlin or UTC');
+  }
+  const z = (): IANAZone => {
+    if (zone !== undefined) return zone;
+    const found = system();
+    if (found === undefined) {
+      throw new QtraceError('BAD_TZ', `these logs have local times, and this machine's time zone has no name qtrace knows${process.env['TZ'] === undefined ? '' : ` (TZ=${process.env['TZ']})`}`,
+        'give it with --tz, e.g. --tz Europe/Berlin');
+    }
+    return (zone = IANAZone.create(found));
+  };
   const cache = new Map<number, number>();
   const quiet = new Map<number, boolean>(); // hour → no offset change within 7 h of it
   return {
@@ -19,8 +66,8 @@ export function zoneResolver(name: string | undefined): ZoneResolver {
       let off = cache.get(hour);
       if (off === undefined) {
         // The offset at the UTC instant one naive guess away; correct except inside a DST gap/fold.
-        const guess = zone.offset(localAsUtcMs);
-        off = zone.offset(localAsUtcMs - guess * 60_000);
+        const guess = z().offset(localAsUtcMs);
+        off = z().offset(localAsUtcMs - guess * 60_000);
         cache.set(hour, off);
       }
       return off;
@@ -32,18 +79,18 @@ export function zoneResolver(name: string | undefined): ZoneResolver {
       let q = quiet.get(hour);
       if (q === undefined) {
         const h = hour * HOUR_MS;
-        const o = zone.offset(h);
-        q = zone.offset(h - 7 * HOUR_MS) === o && zone.offset(h + 8 * HOUR_MS) === o;
+        const o = z().offset(h);
+        q = z().offset(h - 7 * HOUR_MS) === o && z().offset(h + 8 * HOUR_MS) === o;
         if (quiet.size > 10_000) quiet.clear();
         quiet.set(hour, q);
       }
       if (q) return undefined;
-      const off = zone.offset(ms);
-      let other = zone.offset(ms + 6 * HOUR_MS);
-      if (other === off) other = zone.offset(ms - 6 * HOUR_MS);
+      const off = z().offset(ms);
+      let other = z().offset(ms + 6 * HOUR_MS);
+      if (other === off) other = z().offset(ms - 6 * HOUR_MS);
       if (other === off) return undefined;
       const alt = us + (off - other) * 60_000_000;
-      return zone.offset(Math.floor(alt / 1000)) === other ? alt : undefined;
+      return z().offset(Math.floor(alt / 1000)) === other ? alt : undefined;
     },
   };
 }
