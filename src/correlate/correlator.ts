@@ -198,7 +198,8 @@ export class Correlator {
           run: h.run, did: ev.did, channel: ev.channel, to: this.#intern(ev.to), started: at, finished: null, result: null,
           reason: null, smtpCode: null, dsn: null, remoteIp: null, tooLong: false, forwardQp: null, rcpt: 0,
         };
-        t.deliveries.push(d);
+        // a first attempt in an array of one: a push into [] reserves 16 slots, carried while the message is open
+        if (t.deliveries.length === 0) t.deliveries = [d]; else t.deliveries.push(d);
         h.inflight.set(ev.did, { t, d });
         this.#dirty.add(t);
         break;

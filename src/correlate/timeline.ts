@@ -92,5 +92,5 @@ export function recipientsOf(deliveries: readonly Delivery[]): Recipient[] {
       d.rcpt = r;
     }
   }
-  return out;
+  return out.length === 1 ? [out[0]!] : out; // most messages: one recipient, in an array without spare slots
 }
