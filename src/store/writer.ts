@@ -142,8 +142,7 @@ export class StoreWriter implements Interner {
   /** Timelines read back from the store, with their row ids: they are continued, and updated in place. */
   adopt(rows: Iterable<readonly [Timeline, number]>): void {
     for (const [t, id] of rows) {
-      const dels: number[] = [];
-      for (let i = 0; i < t.deliveries.length; i++) dels.push(deliverySig(t, i));
+      const dels = t.deliveries.map((_, i) => deliverySig(t, i)); // exact length: it lives as long as the message is open
       this.#stored.set(t, { id, first: t.firstSeen, msg: messageSig(t, this.#segment), dels });
     }
   }
