@@ -65,6 +65,7 @@ export class StoreWriter implements Interner {
   // the keys this output's links name, and the row ids of those it wrote (the others' keys are
   // never hashed: a map of every written key cost 2 % of an ingest)
   #named: ReadonlySet<string> | undefined;
+  #namedFirst: ReadonlySet<number> | undefined;  // their first_us: a number is checked before a key is hashed
   #written = new Map<string, number>();
   // an id can only be taken at or below the newest first_us stored: above it, no probe is needed
   #newest: number;
@@ -206,10 +207,10 @@ export class StoreWriter implements Interner {
       for (let i = 0; i < t.deliveries.length; i++) this.#newDelivery(id, t, i);
       if (t.ended !== null || t.lost) this.#ended.set(t, id);
       else this.adopt([[t, id]]);
-      this.#wrote(t.key, base, id);
+      this.#wrote(t.firstSeen, t.key, base, id);
       return t.key === base ? undefined : base;
     }
-    this.#wrote(t.key, t.key, s.id);
+    this.#wrote(t.firstSeen, t.key, t.key, s.id);
     const moved = s.first !== t.firstSeen; // times are stored after first_us: all rows change
     const sig = messageSig(t, this.#segment);
     if (moved || sig !== s.msg) {
@@ -243,9 +244,9 @@ export class StoreWriter implements Interner {
   }
 
   /** A row this output wrote, under its key (and the key it had before a `#n` was added), if a link names it. */
-  #wrote(key: string, base: string, id: number): void {
+  #wrote(first: number, key: string, base: string, id: number): void {
     const named = this.#named;
-    if (named !== undefined && (named.has(key) || (base !== key && named.has(base)))) this.#written.set(key, id);
+    if (named !== undefined && this.#namedFirst!.has(first) && (named.has(key) || (base !== key && named.has(base)))) this.#written.set(key, id);
   }
 
   /** A message row with these id parts waits in the buffer (not yet where #dupTaken looks). */
@@ -281,7 +282,10 @@ export class StoreWriter implements Interner {
     if (o.links.length > 0) {
       const named = new Set<string>();
       for (const l of o.links) { named.add(l.from); named.add(l.to); }
+      const firsts = new Set<number>();
+      for (const k of named) { const p = parseKey(k); if (p !== undefined) firsts.add(p.first); }
       this.#named = named;
+      this.#namedFirst = firsts;
     }
     for (const t of o.timelines) {
       const old = this.#timeline(t);
