@@ -296,7 +296,7 @@ export class Correlator {
     const t = newTimeline(host, msg, at, partial);
     // a timeline's key is unique by construction: a repeat within one stamp gets `#n`
     const n = this.#opened(h, msg, at);
-    if (n > 1) t.key = `${t.key}#${n}`;
+    if (n > 1) { t.key = `${t.key}#${n}`; t.dup = n; }
     h.open.set(msg, t);
     this.stats.messagesOpened++;
     if (partial) this.stats.partial++;

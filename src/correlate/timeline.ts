@@ -33,7 +33,8 @@ export interface Recipient {
 }
 
 export interface Timeline {
-  key: string;                 // host:first-seen-µs:msg — stable across reruns, in time order
+  key: string;                 // host:first-seen-µs:msg[#dup] — stable across reruns, in time order
+  dup: number;                 // the key's #n (0: none): another message had this id in this stamp
   host: string;
   msg: MsgId;
   firstSeen: number;           // µs of the first line seen for it
@@ -54,7 +55,7 @@ export interface Timeline {
 
 export function newTimeline(host: string, msg: MsgId, at: number, partial: boolean): Timeline {
   return {
-    key: `${host}:${at}:${msg}`, host, msg, firstSeen: at, queued: partial ? null : at, info: null, ended: null,
+    key: `${host}:${at}:${msg}`, dup: 0, host, msg, firstSeen: at, queued: partial ? null : at, info: null, ended: null,
     partial, lost: false, bytes: null, from: null, qp: null, uid: null, bounceQp: null,
     tripleBounce: false, deliveries: [], recipients: [],
   };

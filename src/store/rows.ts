@@ -42,12 +42,6 @@ export function parseKey(key: string): KeyParts | undefined {
   return { host: m[1]!, first, msg: msgId(m[3]!), dup: m[4] === undefined ? 0 : Number(m[4]) };
 }
 
-/** The `#n` of a timeline's key (0: none). */
-export const dupOf = (key: string): number => {
-  const i = key.lastIndexOf('#'); // once per written timeline: no regex
-  return i < 0 ? 0 : Number(key.slice(i + 1));
-};
-
 /** Message rows with their id exact (as text: a double would round ids beyond 2^53). Alias m. */
 export const MESSAGE_SELECT = `SELECT m.id, m.host, CAST(m.msg AS TEXT) AS msg_text, m.first_us, m.dup, m.queued_d, m.info_d,
   m.ended_d, m.partial, m.lost, m.bytes, ms.address AS sender, m.qp, m.uid, m.bounce_qp, m.triple_bounce
@@ -75,7 +69,7 @@ const b = (v: boolean): number => (v ? 1 : 0);
 export function timelineOf(m: MessageRow): Timeline {
   const f = m.first_us;
   return {
-    key: messageKey(m.host, f, idFromSql(m.msg_text), m.dup), host: m.host, msg: idFromSql(m.msg_text), firstSeen: f,
+    key: messageKey(m.host, f, idFromSql(m.msg_text), m.dup), dup: m.dup, host: m.host, msg: idFromSql(m.msg_text), firstSeen: f,
     queued: plus(f, m.queued_d), info: plus(f, m.info_d), ended: plus(f, m.ended_d), partial: m.partial === 1, lost: m.lost === 1,
     bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid, bounceQp: m.bounce_qp, tripleBounce: m.triple_bounce === 1,
     deliveries: [], recipients: [],

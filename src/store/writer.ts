@@ -9,7 +9,7 @@ import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
-import { DELIVERY_COLUMNS, deliverySig, deliveryValues, dupOf, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, messageValues,
+import { DELIVERY_COLUMNS, deliverySig, deliveryValues, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, messageValues,
   parseKey, UPDATE_MESSAGE, updateMessage } from './rows.js';
 import { RowBuffer } from './row-buffer.js';
 import { toBytes } from '../text/escape.js';
@@ -191,7 +191,7 @@ export class StoreWriter implements Interner {
     if (s === undefined) {
       const base = t.key;
       const msg = idToSql(t.msg);
-      let dup = dupOf(t.key);
+      let dup = t.dup;
       if (t.firstSeen <= this.#newest) {
         // taken in the store, or by a row of this output still in the buffer
         while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined ||
@@ -199,7 +199,7 @@ export class StoreWriter implements Interner {
       } else {
         this.#newest = t.firstSeen;
       }
-      if (dup !== dupOf(base)) t.key = messageKey(t.host, t.firstSeen, t.msg, dup);
+      if (dup !== t.dup) { t.key = messageKey(t.host, t.firstSeen, t.msg, dup); t.dup = dup; }
       this.#nextId ??= ((this.#maxId.get() as number | null) ?? 0) + 1;
       const id = this.#nextId++;
       messageValues(this.#newMessages, id, t, dup, msg, this.#segment, this);
