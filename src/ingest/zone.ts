@@ -8,12 +8,12 @@ import { QtraceError } from '../util/errors.js';
 
 const HOUR_MS = 3_600_000;
 
-/** A zoneinfo file's IANA name from its path (`…/zoneinfo/[posix/|right/]Europe/Berlin`), if it names one. */
+/** A zoneinfo file's IANA name from its path (`…/zoneinfo/[posix/]Europe/Berlin`; right/ counts leap seconds: not one). */
 function zoneOfPath(path: string): string | undefined {
   let real: string;
   try { real = realpathSync(path); } catch { return undefined; }
   const i = real.lastIndexOf('/zoneinfo/');
-  const name = i < 0 ? undefined : real.slice(i + 10).replace(/^(?:posix|right)\//, '');
+  const name = i < 0 ? undefined : real.slice(i + 10).replace(/^posix\//, '');
   return name !== undefined && IANAZone.isValidZone(name) ? name : undefined;
 }
 
