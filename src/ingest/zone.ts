@@ -18,18 +18,21 @@ function zoneOfPath(path: string): string | undefined {
 }
 
 /**
- * This machine's zone as an IANA name: Intl's, else what TZ names or points at (glibc's
- * `TZ=:/etc/localtime`, which Intl does not read), else /etc/localtime's link or /etc/timezone.
+ * This machine's zone as an IANA name. With TZ set, what it names in glibc's forms: a name, a
+ * zoneinfo path (`:/etc/localtime`, which Intl does not read), `""` for UTC; a POSIX rule
+ * (`CET-1CEST,M3.5.0,M10.5.0/3`) has no name here, and Intl would silently say UTC. Without TZ,
+ * Intl's zone, else /etc/localtime's link, else /etc/timezone.
  */
-export function systemZoneName(tz: string | undefined = process.env['TZ'], etc = '/etc'): string | undefined {
-  const intl = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  if (intl !== undefined && IANAZone.isValidZone(intl)) return intl;
-  const t = tz?.replace(/^:/, '');
-  if (t !== undefined && t !== '') {
-    if (!t.startsWith('/') && IANAZone.isValidZone(t)) return t;
-    const named = zoneOfPath(t.startsWith('/') ? t : `/usr/share/zoneinfo/${t}`);
-    if (named !== undefined) return named;
+export function systemZoneName(tz: string | undefined = process.env['TZ'], etc = '/etc',
+  intl: () => string | undefined = () => Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined): string | undefined {
+  if (tz !== undefined) {
+    const t = tz.replace(/^:/, '');
+    if (t === '' || /^[A-Za-z]{3,}0$/.test(t)) return 'UTC'; // `UTC0`: a rule with no offset and no DST
+    if (t.startsWith('/')) return zoneOfPath(t);
+    return IANAZone.isValidZone(t) ? t : zoneOfPath(`/usr/share/zoneinfo/${t}`);
   }
+  const name = intl();
+  if (name !== undefined && IANAZone.isValidZone(name)) return name;
   const linked = zoneOfPath(`${etc}/localtime`);
   if (linked !== undefined) return linked;
   try {

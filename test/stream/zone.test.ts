@@ -28,20 +28,34 @@ function withTz<T>(tz: string, f: () => T): T {
 }
 
 describe('the machine\'s time zone', () => {
-  it('Intl cannot read glibc\'s TZ=:PATH; the path, /etc/localtime\'s link or /etc/timezone name the zone', () => {
-    withTz(':/nowhere/at/all', () => {
-      expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toBeUndefined(); // why the rest is needed
-      const etc = mkdtempSync(join(tmpdir(), 'qtrace-etc-'));
-      expect(systemZoneName(process.env['TZ'], etc)).toBeUndefined();
-      writeFileSync(join(etc, 'timezone'), 'America/New_York\n');
-      expect(systemZoneName(process.env['TZ'], etc)).toBe('America/New_York');
-      if (!haveZoneinfo) return console.log('zoneinfo links: skipped, no /usr/share/zoneinfo (Debian: apt-get install tzdata)');
-      symlinkSync(join(ZONEINFO, 'Europe', 'Berlin'), join(etc, 'localtime'));
-      expect(systemZoneName(process.env['TZ'], etc)).toBe('Europe/Berlin');
-      expect(systemZoneName(`:${join(ZONEINFO, 'Asia', 'Tokyo')}`, etc)).toBe('Asia/Tokyo');
-      expect(systemZoneName('Asia/Tokyo', etc)).toBe('Asia/Tokyo');
-    });
-    expect(systemZoneName('UTC')).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  it('TZ in glibc\'s forms: a name, a zoneinfo path (which Intl cannot read), "" for UTC; a POSIX rule has no name here', () => {
+    withTz(':/etc/localtime', () => expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toBeUndefined()); // why this is needed
+    withTz('CET-1CEST,M3.5.0,M10.5.0/3', () => expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toBe('UTC')); // and this
+    const etc = mkdtempSync(join(tmpdir(), 'qtrace-etc-'));
+    writeFileSync(join(etc, 'timezone'), 'America/New_York\n');
+    expect(systemZoneName('Asia/Tokyo', etc)).toBe('Asia/Tokyo');
+    expect(systemZoneName('', etc)).toBe('UTC');
+    expect(systemZoneName('UTC0', etc)).toBe('UTC');
+    // a rule qtrace cannot read, or a path to nothing: no guess from /etc (it may not be what TZ means)
+    expect(systemZoneName('CET-1CEST,M3.5.0,M10.5.0/3', etc)).toBeUndefined();
+    expect(systemZoneName('JST-9', etc)).toBeUndefined();
+    expect(systemZoneName(':/nowhere/at/all', etc)).toBeUndefined();
+    if (!haveZoneinfo) return console.log('zoneinfo paths: skipped, no /usr/share/zoneinfo (Debian: apt-get install tzdata)');
+    expect(systemZoneName(`:${join(ZONEINFO, 'Asia', 'Tokyo')}`, etc)).toBe('Asia/Tokyo');
+    expect(systemZoneName(join(ZONEINFO, 'posix', 'Asia', 'Tokyo'), etc)).toBe(existsSync(join(ZONEINFO, 'posix')) ? 'Asia/Tokyo' : undefined);
+    expect(systemZoneName(join(ZONEINFO, 'right', 'Asia', 'Tokyo'), etc)).toBeUndefined(); // leap seconds: not its plain twin
+  });
+
+  it('without TZ: Intl\'s zone, else /etc/localtime\'s link, else /etc/timezone', () => {
+    const none = (): undefined => undefined;
+    const etc = mkdtempSync(join(tmpdir(), 'qtrace-etc-'));
+    expect(systemZoneName(undefined, etc, none)).toBeUndefined();
+    writeFileSync(join(etc, 'timezone'), 'America/New_York\n');
+    expect(systemZoneName(undefined, etc, none)).toBe('America/New_York');
+    expect(systemZoneName(undefined, etc, () => 'Europe/Paris')).toBe('Europe/Paris');
+    if (!haveZoneinfo) return console.log('/etc/localtime link: skipped, no /usr/share/zoneinfo');
+    symlinkSync(join(ZONEINFO, 'Europe', 'Berlin'), join(etc, 'localtime'));
+    expect(systemZoneName(undefined, etc, none)).toBe('Europe/Berlin');
   });
 
   it('is looked up only when a local time needs it; none found is one clear error, not a guess', () => {
@@ -73,5 +87,17 @@ describe('the machine\'s time zone', () => {
     const list = (db: string): string => qtrace(['messages', '--db', join(dir, db), '--json', '--limit', '0']).stdout;
     expect(list('c.db').length).toBeGreaterThan(1000);
     expect(list('c.db')).toBe(list('b.db'));
+  });
+
+  it('under a POSIX TZ rule, local times stop the ingest with one line asking for --tz (Intl would read them as UTC); multilog needs none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qtrace-tz-'));
+    const env = { TZ: 'CET-1CEST,M3.5.0,M10.5.0/3' };
+    const local = qtrace(['ingest', '--db', join(dir, 'a.db'), '--host', 'vm', LOCAL_SEND], { env });
+    expect(local.status).toBe(2);
+    expect(local.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^qtrace: these logs have local times, and this machine's time zone has no name qtrace knows \(TZ=CET-1CEST,M3\.5\.0,M10\.5\.0\/3\).*--tz/)]);
+    const multilog = qtrace(['ingest', '--db', join(dir, 'b.db'), '--host', 'vm', join(REPO, 'samples', 'send')], { env });
+    expect(multilog.status, multilog.stderr).toBe(0);
+    const given = qtrace(['ingest', '--db', join(dir, 'c.db'), '--host', 'vm', '--tz', 'Europe/Berlin', LOCAL_SEND], { env });
+    expect(given.status, given.stderr).toBe(0);
   });
 });
