@@ -88,7 +88,7 @@ function asctime(raw: string, zone: ZoneResolver): Frame | undefined {
   if (WEEKDAYS.indexOf(m[1]!) / 3 !== ((days % 7) + 11) % 7) return undefined; // 1970-01-01 was a Thursday
   const st = civilToStamp(y, mon, d, +m[4]!, +m[5]!, +m[6]!, '', zone);
   if (st === undefined) return undefined;
-  return { framing: 'asctime', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
+  return { framing: 'asctime', us: st.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
 }
 
 /** A syslog message body: `tag[pid]: [UNIX.USEC( |+)]text`. splogger's stamp wins over syslog's. */
@@ -110,7 +110,7 @@ function syslogBody(framing: Framing, syslogUs: number | undefined, hostField: s
   if (u !== null) {
     const st = decodeUnixDecimal(u[1] ?? '');
     if (st !== undefined) {
-      return { framing, us: st?.us, host, tag, pid, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
+      return { framing, us: st.us, host, tag, pid, text: body.slice(u[0].length), continued: u[2] === '+', local: false };
     }
   }
   return { framing, us: syslogUs, host, tag, pid, text: body, continued: false, local: framing === 'rfc3164' };
@@ -139,7 +139,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7]!, 0);
           if (st !== undefined) {
-            return { framing: 'svlogd', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: false };
+            return { framing: 'svlogd', us: st.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: false };
           }
         }
       }
@@ -148,7 +148,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
         if (m !== null) {
           const st = civilToStamp(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ?? '', ctx.zone);
           if (st !== undefined) {
-            return { framing: 'tai64nlocal', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
+            return { framing: 'tai64nlocal', us: st.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(m[0].length), continued: false, local: true };
           }
         }
       } else if (d10 === 84 /* T */ && (only === undefined || only === 'rfc3339')) {
@@ -165,7 +165,7 @@ export function parseFrame(raw: string, ctx: FrameContext): Frame {
       if (u !== null) {
         const st = decodeUnixDecimal(u[1]!);
         if (st !== undefined) {
-          return { framing: 'unix', us: st?.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
+          return { framing: 'unix', us: st.us, host: undefined, tag: undefined, pid: undefined, text: raw.slice(u[0].length), continued: u[2] === '+', local: false };
         }
       }
     }

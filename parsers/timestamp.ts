@@ -29,9 +29,8 @@ function hex8(s: string, at: number): number {
 
 /** The 24 hex digits of a TAI64N label in `s` from `at` → unix time. */
 export function decodeTai64nAt(s: string, at: number): Stamp | undefined {
-  const ns = hex8(s, at + 16);
   const us = tai64nUsAt(s, at);
-  return us === undefined ? undefined : { us, ns };
+  return us === undefined ? undefined : { us, ns: hex8(s, at + 16) };
 }
 
 /** The same label's unix µs alone: no object per line (every multilog line is framed with it). */
