@@ -19,6 +19,17 @@ const RX_RAW_BYTE = /[\u{10ff00}-\u{10ffff}]/u;
 
 interface Stored { id: number; first: number; msg: number; dels: number[] }
 
+/** The keys links name, and their first_us: a number is checked before a key is hashed. */
+interface Named { readonly keys: ReadonlySet<string>; readonly firsts: ReadonlySet<number> }
+
+function namedBy(links: Output['links']): Named {
+  const keys = new Set<string>();
+  for (const l of links) { keys.add(l.from); keys.add(l.to); }
+  const firsts = new Set<number>();
+  for (const k of keys) { const p = parseKey(k); if (p !== undefined) firsts.add(p.first); }
+  return { keys, firsts };
+}
+
 /** Interned texts kept in memory: enough for a server's addresses and reports, bounded all the same. */
 const INTERN_MAX = 20_000;
 
@@ -64,8 +75,7 @@ export class StoreWriter implements Interner {
   #texts = new Map<string, number>();
   // the keys this output's links name, and the row ids of those it wrote (the others' keys are
   // never hashed: a map of every written key cost 2 % of an ingest)
-  #named: ReadonlySet<string> | undefined;
-  #namedFirst: ReadonlySet<number> | undefined;  // their first_us: a number is checked before a key is hashed
+  #named: Named | undefined;
   #written = new Map<string, number>();
   // an id can only be taken at or below the newest first_us stored: above it, no probe is needed
   #newest: number;
@@ -135,7 +145,6 @@ export class StoreWriter implements Interner {
       this.#newDeliveries.clear();
       this.#nextId = undefined;
       this.#written = new Map();
-      this.#named = undefined;
       throw e;
     }
   }
@@ -245,8 +254,8 @@ export class StoreWriter implements Interner {
 
   /** A row this output wrote, under its key (and the key it had before a `#n` was added), if a link names it. */
   #wrote(first: number, key: string, base: string, id: number): void {
-    const named = this.#named;
-    if (named !== undefined && this.#namedFirst!.has(first) && (named.has(key) || (base !== key && named.has(base)))) this.#written.set(key, id);
+    const n = this.#named;
+    if (n !== undefined && n.firsts.has(first) && (n.keys.has(key) || (base !== key && n.keys.has(base)))) this.#written.set(key, id);
   }
 
   /** A message row with these id parts waits in the buffer (not yet where #dupTaken looks). */
@@ -278,15 +287,7 @@ export class StoreWriter implements Interner {
 
   output(o: Output): void {
     let renamed: Map<string, string> | undefined;
-    this.#named = undefined;
-    if (o.links.length > 0) {
-      const named = new Set<string>();
-      for (const l of o.links) { named.add(l.from); named.add(l.to); }
-      const firsts = new Set<number>();
-      for (const k of named) { const p = parseKey(k); if (p !== undefined) firsts.add(p.first); }
-      this.#named = named;
-      this.#namedFirst = firsts;
-    }
+    this.#named = o.links.length === 0 ? undefined : namedBy(o.links);
     for (const t of o.timelines) {
       const old = this.#timeline(t);
       if (old !== undefined) (renamed ??= new Map()).set(old, t.key);
