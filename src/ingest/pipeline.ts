@@ -371,9 +371,9 @@ export class Pipeline {
         }
         if (src.pos !== undefined && file.kind !== 'stream') this.#read.set(src.pos.fingerprint, { pos: src.pos, offset: readTo, lines: readLines });
       } catch (e) {
-        // a time zone qtrace cannot name stops the run: every later local time would need it too
-        if (!(e instanceof QtraceError) || e.code === 'BAD_TZ') throw e;
-        // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read
+        // a damaged .gz or an unreadable file: what it gave is kept, the rest of the inputs are read;
+        // anything else (a time zone qtrace cannot name, which every later local time would need) stops the run
+        if (!(e instanceof QtraceError) || e.code !== 'READ') throw e;
         this.stats.failedFiles.push(`${label}: ${e.message.replace(/^cannot read [^:]*: /, '')}`);
         sink.onFile?.(file, 'failed', e.message);
         if (framer.holding) { const rest: Item[] = []; framer.flush(rest); yield rest; }
