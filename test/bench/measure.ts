@@ -1,6 +1,7 @@
-// One measured run in its own process: `count FILE` (bare split2), `ingest DB INPUT...`, or
+// One measured run in its own process: `count FILE` (bare split2), `ingest DB INPUT...`,
 // `pipeline INPUT...`: the ingest's reading, framing, parsing and correlating with no store (each
-// commit drains the correlators and keeps nothing), the part of an ingest the store does not cost.
+// commit drains the correlators and keeps nothing), the part of an ingest the store does not cost,
+// or `parse INPUT...`: the same with the events dropped, the part the correlators do not cost.
 import { createReadStream } from 'node:fs';
 import split2 from 'split2';
 import { AddonCorrelator } from '../../src/correlate/addons.js';
@@ -20,6 +21,12 @@ if (mode === 'count') {
     createReadStream(first!).pipe(split2()).on('data', () => { n++; }).on('end', resolve).on('error', reject);
   });
   console.log(`lines=${n}`);
+} else if (mode === 'parse') {
+  // the same stages with their events dropped: reading, framing and parsing, no correlator
+  const stages = stagesFor({ send: new Correlator(), sessions: new SessionCorrelator() }).map((st) => ({ ...st, push: () => {} }));
+  const p = new Pipeline({ host: 'vm', zone: zoneResolver(undefined), stages, foreign });
+  const s = await p.run(expandInputs([first!, ...rest], 'stdin'), { position: () => undefined, commit: () => {} });
+  console.log(`qtrace: lines=${s.lines} events=${s.events}`);
 } else if (mode === 'pipeline') {
   const send = Correlator.restore(undefined, []);
   const sessions = new SessionCorrelator();
