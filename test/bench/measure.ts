@@ -21,23 +21,20 @@ if (mode === 'count') {
     createReadStream(first!).pipe(split2()).on('data', () => { n++; }).on('end', resolve).on('error', reject);
   });
   console.log(`lines=${n}`);
-} else if (mode === 'parse') {
-  // the same stages with their events dropped: reading, framing and parsing, no correlator
-  const stages = stagesFor({ send: new Correlator(), sessions: new SessionCorrelator() }).map((st) => ({ ...st, push: () => {} }));
-  const p = new Pipeline({ host: 'vm', zone: zoneResolver(undefined), stages, foreign });
-  const s = await p.run(expandInputs([first!, ...rest], 'stdin'), { position: () => undefined, commit: () => {} });
-  console.log(`qtrace: lines=${s.lines} events=${s.events}`);
-} else if (mode === 'pipeline') {
+} else if (mode === 'pipeline' || mode === 'parse') {
   const send = Correlator.restore(undefined, []);
   const sessions = new SessionCorrelator();
   const addons = AddonCorrelator.restore((host, ip, at) => sessions.openFrom(host, ip, at), undefined);
-  const p = new Pipeline({ host: 'vm', zone: zoneResolver(undefined), stages: stagesFor({ send, sessions, addons }), foreign });
+  const stages = stagesFor({ send, sessions, addons });
+  // parse: the same stages with their events dropped (reading, framing and parsing, no correlator)
+  const p = new Pipeline({ host: 'vm', zone: zoneResolver(undefined), foreign,
+    stages: mode === 'parse' ? stages.map((st) => ({ ...st, push: () => {} })) : stages });
   let timelines = 0;
   const s = await p.run(expandInputs([first!, ...rest], 'stdin'), {
     position: () => undefined,
     commit: (b) => { timelines += send.drain(b.final).timelines.length; sessions.drain(); addons.drain(b.final); },
   });
-  console.log(`qtrace: lines=${s.lines} timelines=${timelines}`);
+  console.log(`qtrace: lines=${s.lines} events=${s.events} timelines=${timelines}`);
 } else {
   const db = openDb(first!);
   const r = await ingestToStore(db, expandInputs(rest, 'stdin'), { host: 'vm' });
