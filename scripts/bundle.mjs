@@ -31,6 +31,20 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// the reader thread's own (src/ingest/reader-thread.ts): only the parsers and the pipeline, so it starts quickly
+await build({
+  entryPoints: [join(root, 'dist', 'src', 'ingest', 'reader-main.js')],
+  outfile: join(root, 'dist', 'qtrace-reader.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3', 'pino', 'pino-pretty', 'luxon', 'split2'],
+  define: { 'import.meta.url': '__qtrace_bundle_url' },
+  banner: { js: "const __qtrace_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 // bin/qtrace runs the bundle as a vm script, which has no loader for a dynamic import()
 if (/\bimport\(/.test(readFileSync(outfile, 'utf8'))) throw new Error(`bundle: ${outfile} holds a dynamic import(): import it statically or from a bundled module`);
 

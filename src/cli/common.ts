@@ -82,3 +82,13 @@ export function timeRange(a: { since?: string | undefined; until?: string | unde
 export function styleOf(a: { color?: boolean | undefined; tz?: string | undefined }): Style {
   return { color: useColor(a.color), zone: a.tz ?? 'system' };
 }
+
+/**
+ * QTRACE_READER=inline keeps a load of files on one thread (thread: on two, whatever its size);
+ * unset, qtrace decides. For a system where a second thread misbehaves, and for the tests.
+ */
+export function readerChoice(v: string | undefined): 'thread' | 'inline' | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'thread' || v === 'inline') return v;
+  throw new QtraceError('USAGE', `QTRACE_READER must be thread or inline, not ${JSON.stringify(v)}`);
+}

@@ -3,7 +3,7 @@ import type { Framing } from '../../parsers/frame.js';
 import { expandInputs, impliedHost } from '../ingest/inputs.js';
 import { ingestToStore, type IngestResult } from '../ingest/to-store.js';
 import { knownHosts, openDb, resolveDbPath } from '../store/db.js';
-import { dbOption, defaultHost, tzOption } from './common.js';
+import { dbOption, defaultHost, readerChoice, tzOption } from './common.js';
 import { makeLog } from '../util/log.js';
 import { stopOnSignals } from './stop.js';
 import { progressObserver } from '../live/progress.js';
@@ -37,7 +37,7 @@ export const ingestCommand: CommandModule<object, Args> = {
       const progress = process.stderr.isTTY === true && !a.verbose ? progressObserver(groups.flat(), process.stderr) : undefined;
       const r = await ingestToStore(db, groups, {
         observer: progress?.observer,
-        signal: stop.signal, wait: a.wait,
+        signal: stop.signal, wait: a.wait, reader: readerChoice(process.env['QTRACE_READER']),
         host: a.host ?? implied ?? defaultHost(), tz: a.tz, format: a.format === 'auto' ? undefined : (a.format as Framing),
         log: a.verbose ? makeLog(true) : undefined,
       });

@@ -79,6 +79,7 @@ export interface CommitBatch {
   readonly reader: ReaderState;
   readonly positions: readonly FilePosition[]; // those that moved since the last commit
   readonly final: boolean;
+  readonly stats: Readonly<IngestStats>;     // the reader's counts so far
 }
 
 export type FileHow = 'reading' | 'continuing' | 'skipped' | 'replaced' | 'failed' | 'incomplete';
@@ -89,6 +90,8 @@ export interface IngestSink {
   onFile?(f: InputFile, how: FileHow, detail?: string): void;
   /** A commit point: the sink drains its stages' correlators and stores what they decided. */
   commit(b: CommitBatch): void | Promise<void>;
+  /** Between batches: a promise when the sink wants the reader to wait (a reader thread ahead of its consumer). */
+  pace?(): Promise<void> | undefined;
   /** Each parsed event, once its stage took it (live view, metrics); `source` is the stage's name. */
   onEvent?(at: number, host: string, source: string, ev: unknown, raw: string): void;
 }
@@ -177,6 +180,8 @@ export class Pipeline {
         since = 0;
         last = Date.now();
       }
+      const slow = sink.pace?.();
+      if (slow !== undefined) await slow;
     }
     await sink.commit(this.#commitBatch(true));
     this.stats.cut = this.#counts.cut;
@@ -192,7 +197,7 @@ export class Pipeline {
     this.#notices = [];
     const positions = [...this.#moved];
     this.#moved.clear();
-    return { notices, unknowns, reader: { doubles: this.#doubles.toJSON() }, positions, final };
+    return { notices, unknowns, reader: { doubles: this.#doubles.toJSON() }, positions, final, stats: this.stats };
   }
 
   /** One merged line: to its correlator (unless it is the second copy of a doubly logged stream). */

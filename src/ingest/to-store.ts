@@ -21,8 +21,10 @@ import type { Log } from '../util/log.js';
 import type { InputFile } from './inputs.js';
 import { plan, stateName, type Plan } from './plan.js';
 import { foreign, stagesFor } from './programs.js';
-import { emptyStats, Pipeline, type CommitBatch, type FileHow, type Group, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
+import { emptyStats, Pipeline, type CommitBatch, type FileHow, type FilePosition, type Group, type IngestSink, type IngestStats, type ReaderState } from './pipeline.js';
 import { zoneResolver } from './zone.js';
+import { readInThread } from './reader-thread.js';
+import { availableParallelism } from 'node:os';
 
 export interface IngestOptions {
   readonly host: string;
@@ -35,6 +37,8 @@ export interface IngestOptions {
   readonly signal?: AbortSignal | undefined;
   readonly wait?: boolean | undefined;       // a second writer waits for the first
   readonly observer?: IngestObserver | undefined;
+  /** Read and parse on a thread of their own (files only; undefined: for a load of READER_THREAD_BYTES or more). */
+  readonly reader?: 'thread' | 'inline' | undefined;
 }
 
 /** Sees each event, and each commit once it is stored (the live view and the metrics). */
@@ -84,7 +88,7 @@ export async function ingestToStore(db: Db, groups: readonly Group[], opts: Inge
     let segments = 0;
     // A first load from files: build the secondary indexes once at the end (a pipe may be live,
     // and then queries need them all along).
-    const bulk = groups.every((g) => Array.isArray(g) && !(g as readonly InputFile[]).some((f) => f.kind === 'stream')) && store.isEmpty();
+    const bulk = filesOnly(groups) !== undefined && store.isEmpty();
     if (bulk) store.deferIndexes();
     for (const pass of passes) {
       if (opts.signal?.aborted === true) break;
@@ -108,6 +112,21 @@ export async function ingestToStore(db: Db, groups: readonly Group[], opts: Inge
   }
 }
 
+/** Files of this size or more are read on a thread of their own: below, its start-up is what it would save. */
+export const READER_THREAD_BYTES = 4 << 20;
+
+/** The groups when they are all plain lists of files (not a pipe, not a followed log), else undefined. */
+function filesOnly(groups: readonly Group[]): ReadonlyArray<readonly InputFile[]> | undefined {
+  return groups.every((g) => Array.isArray(g) && !(g as readonly InputFile[]).some((f) => f.kind === 'stream'))
+    ? groups as ReadonlyArray<readonly InputFile[]> : undefined;
+}
+
+function onThread(opts: IngestOptions, files: ReadonlyArray<readonly InputFile[]>): boolean {
+  if (opts.reader === 'inline' || opts.observer?.onEvent !== undefined) return false; // the live view wants each line as it comes
+  if (opts.reader === 'thread') return true;
+  return availableParallelism() > 1 && files.flat().reduce((n, f) => n + f.size, 0) >= READER_THREAD_BYTES;
+}
+
 function addStats(into: IngestStats, s: IngestStats): void {
   for (const k of Object.keys(s) as Array<keyof IngestStats>) {
     if (k === 'failedFiles') into.failedFiles.push(...s.failedFiles);
@@ -125,9 +144,10 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
   const correlator = Correlator.restore(w.getState<CorrelatorSnapshot>(stateName('correlator', seg)), open);
   const addons = AddonCorrelator.restore((host, ip, at) => sessions.openFrom(host, ip, at), w.getState<unknown>(stateName('addons', seg)));
   const aw = store.addonWriter(seg);
+  const stages = stagesFor({ send: correlator, sessions, addons });
   const p = new Pipeline({
     host: opts.host, zone: zoneResolver(opts.tz), format: opts.format, signal: opts.signal, segment: seg,
-    stages: stagesFor({ send: correlator, sessions, addons }), foreign,
+    stages, foreign,
     ...(opts.commitLines === undefined ? {} : { commitLines: opts.commitLines }),
     ...(opts.commitMs === undefined ? {} : { commitMs: opts.commitMs }),
     ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
@@ -160,7 +180,7 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
           if (n.level === 'alert') log.error({ host: n.host, at }, `qmail-send alert: ${text}`);
           else log.warn({ host: n.host, at }, n.level === 'warning' ? `qmail-send warning: ${text}` : text);
         }
-        log.debug({ lines: p.stats.lines, open: correlator.openCount(), unknown: p.stats.unknown }, b.final ? 'last commit' : 'commit');
+        log.debug({ lines: b.stats.lines, open: correlator.openCount(), unknown: b.stats.unknown }, b.final ? 'last commit' : 'commit');
       }
       // The end of an older segment: its open sessions first take the events of their later part.
       const seamEnd = b.final && seg !== 0 && opts.signal?.aborted !== true;
@@ -193,9 +213,19 @@ async function runPass(store: IngestStore, pass: Plan, opts: IngestOptions, stit
           for (const k of Object.keys(s) as Array<keyof StitchCounts>) stitched[k] += s[k];
         }
       });
-      opts.observer?.onCommit?.(b, all, p.stats, made);
+      opts.observer?.onCommit?.(b, all, b.stats, made);
     },
   };
-  const stats = await p.run(pass.groups, sink);
+  const files = filesOnly(pass.groups);
+  const stats = files !== undefined && onThread(opts, files)
+    ? await readInThread({
+      host: opts.host, tz: opts.tz, format: opts.format, segment: seg, commitLines: opts.commitLines, commitMs: opts.commitMs,
+      groups: files, reader: w.getState<ReaderState>(stateName('reader', seg)),
+      positions: files.flat().flatMap((f) => {
+        const pos = f.fingerprint === undefined ? undefined : w.position(f.fingerprint);
+        return pos === undefined ? [] : [[f.fingerprint!, pos] as [string, FilePosition]];
+      }),
+    }, stages, sink, opts.signal)
+    : await p.run(pass.groups, sink);
   return { stats, touched: correlator.stats.messagesOpened, sessions: written.size };
 }

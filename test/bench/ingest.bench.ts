@@ -5,7 +5,7 @@
 // parsing alone run in turn, three rounds (BENCH_ROUNDS): each figure is a median, and each ratio to the count the
 // median of its rounds' ratios, so that the machine's drift falls on both sides alike.
 
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LAB, REPO } from '../helpers/lab.js';
@@ -14,8 +14,8 @@ import { interleaved, median, medianOf, qtrace, run, type Run } from './timing.j
 
 const dir = join(REPO, 'bench-data');
 mkdirSync(dir, { recursive: true });
-/** The flags bin/qtrace runs node with (its #! line). */
-const NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=50'];
+/** The flags bin/qtrace runs node with: read from its #! line, so that the two cannot drift apart. */
+const NODE_FLAGS = /^#!\S+ -S node (.*)$/m.exec(readFileSync(join(REPO, 'bin', 'qtrace'), 'utf8'))?.[1]?.split(' ') ?? [];
 const MEASURE = join(REPO, 'dist/test/bench/measure.js');
 
 /** A run of measure.js (`count FILE` or `ingest DB FILE`): wall from here, peak RSS as Node saw it. */

@@ -13,6 +13,7 @@ import { foreign, stagesFor } from '../../src/ingest/programs.js';
 import { ingestToStore } from '../../src/ingest/to-store.js';
 import { zoneResolver } from '../../src/ingest/zone.js';
 import { openDb } from '../../src/store/db.js';
+import { readerChoice } from '../../src/cli/common.js';
 
 const [mode, first, ...rest] = process.argv.slice(2);
 if (mode === 'count') {
@@ -37,7 +38,7 @@ if (mode === 'count') {
   console.log(`qtrace: lines=${s.lines} events=${s.events} timelines=${timelines}`);
 } else {
   const db = openDb(first!);
-  const r = await ingestToStore(db, expandInputs(rest, 'stdin'), { host: 'vm' });
+  const r = await ingestToStore(db, expandInputs(rest, 'stdin'), { host: 'vm', reader: readerChoice(process.env['QTRACE_READER']) });
   db.close();
   console.log(`qtrace: lines=${r.lines} messages=${r.messagesTouched} sessions=${r.sessions} ` +
     `links=${r.links.exact}+${r.links.inferred} unknown=${r.unknown}`);

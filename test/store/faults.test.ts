@@ -52,13 +52,14 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 }
 
 describe('signals', () => {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${sig} during a file ingest commits what was read, exits 0, and the rerun continues there (volume send)`, async () => {
+  for (const [sig, reader] of [['SIGINT', 'inline'], ['SIGTERM', 'inline'], ['SIGINT', 'thread'], ['SIGTERM', 'thread']] as const) {
+    it(`${sig} during a file ingest (${reader} reader) commits what was read, exits 0, and the rerun continues there (volume send)`, async () => {
       const dir = tmp();
       const send = join(LAB, 'volume', 'logs', 'send');
       const clean = await oneShot([send]);
       const db = join(dir, 'q.db');
-      const c = spawn(process.execPath, [BIN, 'ingest', '--db', db, '--host', 'vm', send], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const env = { ...process.env, QTRACE_READER: reader };
+      const c = spawn(process.execPath, [BIN, 'ingest', '--db', db, '--host', 'vm', send], { stdio: ['ignore', 'ignore', 'pipe'], env });
       let stderr = '';
       c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
       await new Promise<void>((resolve) => {
@@ -71,7 +72,7 @@ describe('signals', () => {
       expect(stderr).toMatch(new RegExp(`stopped by ${sig}`));
       const partial = viewAt(db).timelines.length;
       expect(partial).toBeLessThan(clean.timelines.length);
-      const again = qtrace(['ingest', '--db', db, '--host', 'vm', send]);
+      const again = qtrace(['ingest', '--db', db, '--host', 'vm', send], { env: { QTRACE_READER: reader } });
       expect(again.status, again.stderr).toBe(0);
       expect(again.stderr).toMatch(/continued where the last run stopped/);
       expect(viewDiff(viewAt(db), clean)).toBe('');
@@ -197,7 +198,7 @@ describe('files as they are on a live server', () => {
     }
   });
 
-  it('a truncated .gz in a multilog dir is named and skipped; the files after it, current included, are read', async () => {
+  for (const reader of ['inline', 'thread']) it(`a truncated .gz in a multilog dir is named and skipped; the files after it, current included, are read (${reader} reader)`, async () => {
     const dir = tmp();
     const src = join(LAB, 'volume', 'logs', 'smtpdr');
     cpSync(src, join(dir, 'smtpdr'), { recursive: true });
@@ -205,7 +206,7 @@ describe('files as they are on a live server', () => {
     const bad = join(dir, 'smtpdr', rotated[2]!);
     truncateSync(bad, Math.floor(statSync(bad).size / 2));
     const db = join(dir, 'q.db');
-    const r = qtrace(['ingest', '--db', db, '--host', 'vm', join(dir, 'smtpdr')]);
+    const r = qtrace(['ingest', '--db', db, '--host', 'vm', join(dir, 'smtpdr')], { env: { QTRACE_READER: reader } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`cannot read .*${rotated[2]!.replace(/\./g, '\\.')}: not valid gzip data \\(skipped, the rest was read\\)`));
     expect(r.stderr.trim().split('\n').length).toBe(1);
