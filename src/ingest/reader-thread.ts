@@ -60,7 +60,7 @@ export function readInThread(job: ReaderJob, stages: readonly Stage[], sink: Ing
     let over = false;
     let queue: Promise<void> = Promise.resolve();
     const onAbort = (): void => worker.postMessage({ t: 'abort' } satisfies ToReader);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) onAbort(); else signal?.addEventListener('abort', onAbort, { once: true });
     const end = (): void => {
       over = true;
       signal?.removeEventListener('abort', onAbort);

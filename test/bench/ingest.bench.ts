@@ -1,7 +1,8 @@
 // npm run bench: issue 11's measures side by side, with a bare split2 line count of the same file
 // as the reference. Input: the lab's volume send log replayed ×1 and ×10 (stamps shifted, a
 // qmail-send restart between copies; ×10 = 1,794,120 lines, 123 MB), built from test/lab on the
-// first run. Each measurement runs in a fresh process. The count, the ingest, the pipeline and its
+// first run. Each measurement runs in a fresh process. The count, the ingest (its reading on a
+// thread of its own), the ingest all on one thread, that thread's pipeline with no store and its
 // parsing alone run in turn, three rounds (BENCH_ROUNDS): each figure is a median, and each ratio to the count the
 // median of its rounds' ratios, so that the machine's drift falls on both sides alike.
 
@@ -35,12 +36,12 @@ function rounds(runs: readonly Run[], counts: readonly Run[]): Measure {
     stdout: runs[0]!.stdout };
 }
 
-interface Copy { lines: number; mb: number; count: Measure; ingest: Measure; pipeline: Measure; parse: Measure; db: string }
+interface Copy { lines: number; mb: number; count: Measure; ingest: Measure; inline: Measure; pipeline: Measure; parse: Measure; db: string }
 const copies = new Map<number, Copy>();
 for (const n of [1, 10]) {
   const file = await replayLog(dir, n);
   const db = join(dir, `bench-x${n}.db`);
-  const counts: Run[] = [], ingests: Run[] = [], pipelines: Run[] = [], parses: Run[] = [];
+  const counts: Run[] = [], ingests: Run[] = [], inlines: Run[] = [], pipelines: Run[] = [], parses: Run[] = [];
   let lines = 0;
   for (let i = 0; i < ROUNDS; i++) {
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
@@ -48,14 +49,18 @@ for (const n of [1, 10]) {
     lines = c.lines;
     counts.push(c);
     ingests.push(measured(['ingest', db, file]));
+    for (const s of ['', '-wal', '-shm']) rmSync(`${db}.inline${s}`, { force: true });
+    inlines.push(measured(['ingest-inline', `${db}.inline`, file]));
     pipelines.push(measured(['pipeline', file]));
     parses.push(measured(['parse', file]));
   }
   const count = rounds(counts, counts);
   const ingest = rounds(ingests, counts);
+  const inline = rounds(inlines, counts);
   const pipeline = rounds(pipelines, counts);
   const parse = rounds(parses, counts);
-  copies.set(n, { lines, mb: statSync(file).size / 1e6, count, ingest, pipeline, parse, db });
+  for (const s of ['', '-wal', '-shm']) rmSync(`${db}.inline${s}`, { force: true });
+  copies.set(n, { lines, mb: statSync(file).size / 1e6, count, ingest, inline, pipeline, parse, db });
   console.log(`×${n}: ${lines.toLocaleString('en')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB; ` +
     ingest.stdout.split('\n').filter((l) => l.startsWith('qtrace')).join(''));
 }
@@ -89,11 +94,14 @@ const rows: Row[] = [
   [`ingest ×10 (${(x10.lines / 1e6).toFixed(2)} M lines)`, `${s(x10.ingest.wall)} (${kls(x10.lines, x10.ingest.wall)})`,
     `count ${s(x10.count.wall)}`, ingestRatio, '≤ 5× (then ≈ 1.6×)', ingestRatio <= 5],
   ['  the same in CPU seconds', s(x10.ingest.cpu), `count ${s(x10.count.cpu)}`, x10.ingest.cpuRatio, '', undefined],
-  ['  its pipeline with no store', s(x10.pipeline.wall), `count ${s(x10.count.wall)}`, x10.pipeline.ratio, '', undefined],
+  ['  all on one thread (QTRACE_READER=inline)', s(x10.inline.wall), `count ${s(x10.count.wall)}`, x10.inline.ratio, '', undefined],
+  ['  one thread, with no store', s(x10.pipeline.wall), `count ${s(x10.count.wall)}`, x10.pipeline.ratio, '', undefined],
   ['  …and with no correlator', s(x10.parse.wall), `count ${s(x10.count.wall)}`, x10.parse.ratio, '', undefined],
   [`ingest ×1`, `${s(x1.ingest.wall)} (${kls(x1.lines, x1.ingest.wall)})`, `count ${s(x1.count.wall)}`, x1.ingest.ratio, '', undefined],
+  ['  all on one thread', s(x1.inline.wall), `count ${s(x1.count.wall)}`, x1.inline.ratio, '', undefined],
   ['peak RSS, ingest ×10', mb(x10.ingest.rssMb), `×1: ${mb(x1.ingest.rssMb)}`, rssFlat, '≤ 150 MB, flat (≤ 1.1× ×1)',
     x10.ingest.rssMb <= 150 && rssFlat <= 1.1],
+  ['  all on one thread', mb(x10.inline.rssMb), `×1: ${mb(x1.inline.rssMb)}`, x10.inline.rssMb / x1.inline.rssMb, '', undefined],
   [`show ID (${id}: ${incarnations} incarnations)`, s(show.a.wall), `node -e 0 ${s(show.b.wall)}`, show.a.wall / show.b.wall, '≤ 2×',
     show.a.wall / show.b.wall <= 2],
   ['  the same in CPU seconds', s(show.a.cpu), `node -e 0 ${s(show.b.cpu)}`, show.a.cpu / show.b.cpu, '', undefined],

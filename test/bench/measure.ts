@@ -1,7 +1,8 @@
 // One measured run in its own process: `count FILE` (bare split2), `ingest DB INPUT...`,
 // `pipeline INPUT...`: the ingest's reading, framing, parsing and correlating with no store (each
 // commit drains the correlators and keeps nothing), the part of an ingest the store does not cost,
-// or `parse INPUT...`: the same with the events dropped, the part the correlators do not cost.
+// or `parse INPUT...`: the same with the events dropped, the part the correlators do not cost;
+// `ingest-inline DB INPUT...`: the ingest with its reading on the one thread (QTRACE_READER=inline).
 import { createReadStream } from 'node:fs';
 import split2 from 'split2';
 import { AddonCorrelator } from '../../src/correlate/addons.js';
@@ -38,7 +39,7 @@ if (mode === 'count') {
   console.log(`qtrace: lines=${s.lines} events=${s.events} timelines=${timelines}`);
 } else {
   const db = openDb(first!);
-  const r = await ingestToStore(db, expandInputs(rest, 'stdin'), { host: 'vm', reader: readerChoice(process.env['QTRACE_READER']) });
+  const r = await ingestToStore(db, expandInputs(rest, 'stdin'), { host: 'vm', reader: mode === 'ingest-inline' ? 'inline' : readerChoice(process.env['QTRACE_READER']) });
   db.close();
   console.log(`qtrace: lines=${r.lines} messages=${r.messagesTouched} sessions=${r.sessions} ` +
     `links=${r.links.exact}+${r.links.inferred} unknown=${r.unknown}`);
