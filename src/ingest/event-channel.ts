@@ -1,7 +1,8 @@
 // Events from the reader thread to this one as numbers in a transferred Float64Array and strings
 // sent once: a structured clone of the events themselves cost this thread more to take in than
 // the reading saved it (the ×10 bench: 3.4 s of its 11). A stage with a codec is written field by
-// field; one without has its events cloned beside the numbers, in order.
+// field; one without is written as plain data (objects by a shape sent once, arrays, numbers,
+// strings, booleans, null), and anything else a parser might make is cloned beside the numbers.
 
 import type { MsgId } from '../../parsers/ids.js';
 
@@ -30,8 +31,14 @@ export interface Chunk {
   readonly strs: string[];         // strings new with this chunk, in id order
   readonly reset: boolean;         // the string table starts afresh before them
   readonly texts: string[];        // the texts, in order
-  readonly cloned: unknown[];      // events of stages without a codec, in order
+  readonly shapes: string[][];     // object shapes new with this chunk (their keys), in id order
+  readonly cloned: unknown[];      // values that are not plain data, in order
 }
+
+// plain data, tag by tag (a tag is one number; NUM, STR, TEXT, BIG, ARR and OBJ are followed by more)
+const UNDEF = 0, NULL = 1, FALSE = 2, TRUE = 3, NUM = 4, STR = 5, TEXT = 6, BIGINT = 7, ARR = 8, OBJ = 9, CLONED = 10;
+/** Strings this long or shorter go through the table (addresses, hosts, verbs); longer ones as texts. */
+const SHORT = 48;
 
 const NUMS = 1 << 16;              // 512 KB per chunk
 /** Distinct strings the two ends keep (addresses, reports, hosts): then both start afresh. */
@@ -47,8 +54,11 @@ export class ChannelWriter implements CodecWriter {
   #strs: string[] = [];
   #texts: string[] = [];
   #cloned: unknown[] = [];
+  #shapes: string[][] = [];
   #reset = false;
   readonly #free: Float64Array[] = [];
+  readonly #shapeIds = new Map<string, number>();
+  #shapeCount = 0;                 // shapes sent in earlier chunks
   readonly #table = new Map<string, number>();
   readonly #codecs: ReadonlyArray<EventCodec<unknown> | undefined>;
   readonly #full: (c: Chunk) => void;
@@ -92,17 +102,56 @@ export class ChannelWriter implements CodecWriter {
     if (this.#nums.length - this.#n < 64) this.#flushFull();
     this.num(stage); this.num(at); this.str(host); this.str(stream);
     const c = this.#codecs[stage];
-    if (c === undefined) this.#cloned.push(ev); else c.encode(ev, this);
+    if (c === undefined) this.#value(ev); else c.encode(ev, this);
   }
 
   /** What is held, as a chunk (possibly empty); the next one starts empty. */
   take(): Chunk {
-    const c: Chunk = { nums: this.#nums, n: this.#n, strs: this.#strs, reset: this.#reset, texts: this.#texts, cloned: this.#cloned };
+    const c: Chunk = { nums: this.#nums, n: this.#n, strs: this.#strs, reset: this.#reset, texts: this.#texts, shapes: this.#shapes,
+      cloned: this.#cloned };
     this.#nums = this.#free.pop() ?? new Float64Array(this.#size);
-    this.#n = 0; this.#strs = []; this.#texts = []; this.#cloned = []; this.#reset = false;
+    this.#shapeCount += this.#shapes.length;
+    this.#n = 0; this.#strs = []; this.#texts = []; this.#shapes = []; this.#cloned = []; this.#reset = false;
     // only between chunks, so that every id a chunk holds is of one table
     if (this.#table.size >= this.#tableMax) { this.#table.clear(); this.#reset = true; }
     return c;
+  }
+
+  #value(v: unknown): void {
+    switch (typeof v) {
+      case 'undefined': this.num(UNDEF); return;
+      case 'boolean': this.num(v ? TRUE : FALSE); return;
+      case 'number': this.num(NUM); this.num(v); return;
+      case 'string':
+        if (v.length <= SHORT) { this.num(STR); this.str(v); } else { this.num(TEXT); this.text(v); }
+        return;
+      case 'bigint': this.num(BIGINT); this.str(v.toString()); return;
+      case 'object': {
+        if (v === null) { this.num(NULL); return; }
+        if (Array.isArray(v)) {
+          this.num(ARR); this.num(v.length);
+          for (const x of v) this.#value(x);
+          return;
+        }
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto !== Object.prototype && proto !== null) break;
+        const keys = Object.keys(v);
+        const sig = keys.join('\0');
+        let id = this.#shapeIds.get(sig);
+        if (id === undefined) {
+          // a key that assignment would not make an own property on the other side: cloned instead
+          id = keys.includes('__proto__') ? -1 : this.#shapes.length + this.#shapeCount;
+          this.#shapeIds.set(sig, id);
+          if (id >= 0) this.#shapes.push(keys);
+        }
+        if (id < 0) break;
+        this.num(OBJ); this.num(id);
+        for (const k of keys) this.#value((v as Record<string, unknown>)[k]);
+        return;
+      }
+    }
+    this.num(CLONED);
+    this.#cloned.push(v);
   }
 
   /** A chunk's numbers back from the other end, to be written again. */
@@ -128,7 +177,10 @@ export class ChannelReader implements CodecReader {
   #i = 0;
   #texts: string[] = [];
   #t = 0;
+  #cloned: unknown[] = [];
+  #c = 0;
   readonly #table: string[] = [];
+  readonly #shapes: string[][] = [];
   readonly #codecs: ReadonlyArray<EventCodec<unknown> | undefined>;
 
   constructor(codecs: ReadonlyArray<EventCodec<unknown> | undefined>) {
@@ -147,19 +199,48 @@ export class ChannelReader implements CodecReader {
   read(c: Chunk, to: (stage: number, at: number, host: string, stream: string, ev: unknown) => void): void {
     if (c.reset) this.#table.length = 0;
     for (let k = 0; k < c.strs.length; k++) this.#table.push(c.strs[k]!);
+    for (let k = 0; k < c.shapes.length; k++) this.#shapes.push(c.shapes[k]!);
     this.#nums = c.nums;
     this.#i = 0;
     this.#texts = c.texts;
     this.#t = 0;
-    let cloned = 0;
+    this.#cloned = c.cloned;
+    this.#c = 0;
     while (this.#i < c.n) {
       const stage = this.num();
       const at = this.num();
       const host = this.str();
       const stream = this.str();
       const codec = this.#codecs[stage];
-      to(stage, at, host, stream, codec === undefined ? c.cloned[cloned++] : codec.decode(this));
+      to(stage, at, host, stream, codec === undefined ? this.#value() : codec.decode(this));
     }
     this.#texts = [];
+    this.#cloned = [];
+  }
+
+  #value(): unknown {
+    switch (this.num()) {
+      case UNDEF: return undefined;
+      case NULL: return null;
+      case FALSE: return false;
+      case TRUE: return true;
+      case NUM: return this.num();
+      case STR: return this.str();
+      case TEXT: return this.text();
+      case BIGINT: return BigInt(this.str());
+      case ARR: {
+        const n = this.num();
+        const a: unknown[] = [];
+        for (let k = 0; k < n; k++) a.push(this.#value());
+        return a;
+      }
+      case OBJ: {
+        const keys = this.#shapes[this.num()]!;
+        const o: Record<string, unknown> = {};
+        for (let k = 0; k < keys.length; k++) o[keys[k]!] = this.#value();
+        return o;
+      }
+      default: return this.#cloned[this.#c++];
+    }
   }
 }

@@ -64,12 +64,25 @@ describe('the channel between the reader thread and the correlators', () => {
     const back = throughChannel(recs);
     expect(back.length).toBe(recs.length);
     for (let i = 0; i < recs.length; i++) if (JSON.stringify(back[i]) !== JSON.stringify(recs[i])) expect(back[i]).toEqual(recs[i]);
-    expect(back).toEqual(recs);                       // deep, with the types JSON would blur (bigint, undefined)
+    expect(back).toStrictEqual(recs);                 // deep, with what JSON would blur (bigint, a key set to undefined)
   });
 
   it('a string table that starts afresh every few strings, and chunks too small for two records, change nothing', async () => {
     const recs = (await eventsOf(labLogs('b1-scenarios'))).slice(0, 20_000);
-    expect(throughChannel(recs, { tableMax: 3, nums: 64 })).toEqual(recs);
+    expect(throughChannel(recs, { tableMax: 3, nums: 64 })).toStrictEqual(recs);
+  });
+
+  it('an event that is not plain data crosses as a clone: dates, maps, a key named __proto__, -0 and NaN', () => {
+    const odd = JSON.parse('{"kind":"x","__proto__":{"a":1}}') as unknown;
+    const recs: Rec[] = [
+      { stage: 1, at: 1, host: 'h', stream: 's', ev: { kind: 'x', when: new Date(5), seen: new Map([['a', 1]]), n: -0, m: NaN, o: undefined } },
+      { stage: 1, at: 2, host: 'h', stream: 's', ev: odd },
+      { stage: 1, at: 3, host: 'h', stream: 's', ev: { kind: 'y', list: [1, 'two', null, [true, false], { deep: 'x'.repeat(100) }] } },
+    ];
+    const back = throughChannel(recs);
+    expect(back).toStrictEqual(recs);
+    expect(Object.getPrototypeOf(back[1]!.ev)).toBe(Object.prototype);
+    expect(Object.is((back[0]!.ev as { n: number }).n, -0)).toBe(true);
   });
 
   it('message ids beyond 2^53 cross exactly', () => {
