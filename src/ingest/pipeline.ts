@@ -120,6 +120,8 @@ interface Source {
   readonly file: InputFile;
   readonly pos: FilePosition | undefined; // undefined until a stream's fingerprint is known
   readonly label: string;
+  from: number;                           // the line it was read from (lines before it were taken before)
+  taken: number;                          // the last line handed to a stage
 }
 
 type Item = FramedItem<Source>;
@@ -138,6 +140,7 @@ export class Pipeline {
   #unknowns: UnknownLine[] = [];
   #notices: Notice[] = [];
   readonly #moved = new Set<FilePosition>();
+  readonly #sources: Source[] = [];
   // files read in this run, by fingerprint: one met again (follow lists its dir again after a
   // rotation or SIGHUP; a path named twice) continues where this run read it to (its lines may
   // still be on their way to #take), under the same position, not where the store has it
@@ -169,8 +172,9 @@ export class Pipeline {
     const commitMs = this.#opts.commitMs ?? 1000;
     let since = 0;
     let last = Date.now();
+    let stopped = false;
     for await (const batch of mergeByTime(sources)) {
-      if (this.#opts.signal?.aborted === true) break;
+      if (this.#opts.signal?.aborted === true) { stopped = true; break; }
       for (let i = 0; i < batch.length; i++) this.#take(batch[i]!, sink);
       since += batch.length;
       // an empty batch is a quiet stream: what it gave is committed now, not at the next line
@@ -183,6 +187,9 @@ export class Pipeline {
       const slow = sink.pace?.();
       if (slow !== undefined) await slow;
     }
+    // lines are counted as they are read, ahead of #take; a stop leaves some read but not taken,
+    // which the next run reads again: count what this one took, so the two runs add up
+    if (stopped) this.stats.lines = this.#sources.reduce((n, s) => n + s.taken - s.from, 0);
     await sink.commit(this.#commitBatch(true));
     this.stats.cut = this.#counts.cut;
     this.stats.cutBytes = this.#counts.cutBytes;
@@ -203,6 +210,7 @@ export class Pipeline {
   /** One merged line: to its correlator (unless it is the second copy of a doubly logged stream). */
   #take(it: Item, sink: IngestSink): void {
     const pos = it.src.pos;
+    if (it.lineNo > it.src.taken) it.src.taken = it.lineNo;
     if (pos !== undefined) {
       pos.offset = it.end;
       pos.lines = it.lineNo;
@@ -325,7 +333,9 @@ export class Pipeline {
         if (file.kind === 'gz') skipTo = startOffset;
       }
       this.stats.files++;
-      const src: { file: InputFile; pos: FilePosition | undefined; label: string } = { file, pos, label };
+      const src: { file: InputFile; pos: FilePosition | undefined; label: string; from: number; taken: number } =
+        { file, pos, label, from: startLines, taken: startLines };
+      this.#sources.push(src);
       const ctx: FrameContext = { zone: this.#opts.zone, yearFor: yearGuesser(file.mtime), only: this.#opts.format };
       let lineNo = startLines;
       const framer = new Framer(ctx, src, file.mtime.getTime() * 1000);
@@ -349,10 +359,13 @@ export class Pipeline {
             skipTo = s.how === 'skipped' || s.how === 'continuing' ? s.offset : 0;
             if (s.how === 'continuing') this.stats.resumedFiles++;
             lineNo = skipTo > 0 ? s.lines : 0;
+            src.from = src.taken = lineNo;
             s.pos.complete = false;
           }
           if (skipTo > 0) {
-            while (i < lines.length && ends[i]! <= skipTo) { i++; this.stats.alreadyRead++; }
+            while (i < lines.length && ends[i]! <= skipTo) i++;
+            // a .gz continued is one file "continued where the last run stopped"; a pipe has no name to say it by
+            if (file.kind === 'stream') this.stats.alreadyRead += i;
           }
           const i0 = i;
           for (; i < lines.length; i++) {
