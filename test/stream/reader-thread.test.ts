@@ -109,7 +109,11 @@ describe('a load read on the reader thread', () => {
       const rb = await ingestPaths(b.db, paths, { reader: 'thread', ...o });
       expect(rb).toEqual(ra);
       expect(viewDiff(storeView(b.db), storeView(a.db))).toBe('');
-      for (const t of ['notices', 'unknown_lines', 'positions', 'auth_events', 'handler_lines', 'refusals', 'scan_verdicts', 'session_links']) {
+      // Session links by the keys a user sees: row ids follow the order the commits wrote sessions
+      // in, and commits fall by wall time as well as by lines.
+      const links = `SELECT s.key, m.host || ':' || m.first_us || ':' || m.msg || '#' || m.dup AS message, l.data_index, l.qp, l.link
+        FROM session_links l JOIN sessions s ON s.id = l.session_id JOIN messages m ON m.id = l.message_id`;
+      for (const t of ['notices', 'unknown_lines', 'positions', 'auth_events', 'handler_lines', 'refusals', 'scan_verdicts', `(${links})`]) {
         const q = `SELECT * FROM ${t} ORDER BY 1, 2, 3`;
         const strip = (rows: unknown[]): unknown[] => rows.map((r) => ({ ...(r as object), updated_at: undefined }));
         expect(strip(b.db.prepare(q).all()), t).toEqual(strip(a.db.prepare(q).all()));
