@@ -46,6 +46,13 @@ function entry(): URL {
   return new URL('./reader-main.js', here);
 }
 
+/**
+ * A turn of the event loop after each chunk: a port hands over up to a thousand queued messages in
+ * one task, and while the reader keeps ahead that task would last the whole load, holding back
+ * signal handlers and the log's writes until its end.
+ */
+const turn = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
+
 /** The reader's young generation: what it allocates dies within a line, so a small one keeps its heap small. */
 const READER_YOUNG_MB = 2;
 
@@ -80,8 +87,8 @@ export function readInThread(job: ReaderJob, stages: readonly Stage[], sink: Ing
     const handle = async (m: ToMain): Promise<void> => {
       if (over) return;
       switch (m.t) {
-        case 'events': take(m.c); break;
-        case 'commit': take(m.c); await sink.commit(m.batch); break;
+        case 'events': take(m.c); await turn(); break;
+        case 'commit': take(m.c); await sink.commit(m.batch); await turn(); break;
         case 'file': sink.onFile?.(m.file, m.how, m.detail); break;
         case 'done': end(); resolve(m.stats); break;
         case 'error': fail(m.code === undefined ? new Error(m.message) : new QtraceError(m.code, m.message)); break;
