@@ -40,7 +40,7 @@ const UNDEF = 0, NULL = 1, FALSE = 2, TRUE = 3, NUM = 4, STR = 5, TEXT = 6, BIGI
 /** Strings this long or shorter go through the table (addresses, hosts, verbs); longer ones as texts. */
 const SHORT = 48;
 
-const NUMS = 1 << 16;              // 512 KB per chunk
+const NUMS = 1 << 14;              // 128 KB per chunk: the first reaches the other thread soon after the start
 /** Distinct strings the two ends keep (addresses, reports, hosts): then both start afresh. */
 const TABLE_MAX = 16_384;
 const BIG = -1;                    // an id beyond 2^53: its digits follow as a string
