@@ -68,8 +68,9 @@ export function* findSessions(db: Db, f: SessionFilter): Generator<SessionView> 
   }
   const order = f.newestFirst === true ? 'DESC' : 'ASC';
   const limit = f.limit === undefined || f.limit === 0 ? '' : ` LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+  // Ties by key, not row id: a row id follows the commit that first wrote the session.
   const rows = db.prepare(`SELECT s.id, s.key, s.start_us, s.end_us, s.detail FROM sessions s
-    ${c.length === 0 ? '' : 'WHERE ' + c.join(' AND ')} ORDER BY s.start_us ${order}, s.id ${order}${limit}`);
+    ${c.length === 0 ? '' : 'WHERE ' + c.join(' AND ')} ORDER BY s.start_us ${order}, s.key${limit}`);
   const links = db.prepare(`SELECT ${keySql('m')} AS id, l.link, l.qp FROM session_links l JOIN messages m ON m.id = l.message_id
     WHERE l.session_id = ? ORDER BY l.data_index, id`);
   for (const r of rows.iterate(...args) as IterableIterator<Row>) {
