@@ -14,8 +14,8 @@ import { zoneResolver } from './zone.js';
 /**
  * Chunks (128 KB of numbers each) the main thread may hold unread: what bounds the memory between
  * the two. The main thread's pace comes in bursts (a commit, a GC) and the reader's is steady: 4 MB
- * lets the reader run on through a burst, where 2 MB left the main thread waiting for it some 50
- * times in the bench's ×10: 0.7–1.5 s in all on a busy machine, about a third of that with 4 MB.
+ * lets the reader run on through a burst: the main thread's waits for it over the bench's ×10 fell
+ * from 1.1–2.25 s (2 MB) to 0.5–1.0 s (a busy machine).
  */
 const WINDOW = 32;
 

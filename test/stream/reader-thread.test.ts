@@ -15,6 +15,7 @@ import { SessionCorrelator } from '../../src/correlate/sessions.js';
 import { AddonCorrelator } from '../../src/correlate/addons.js';
 import { ingestPaths, LAB, PUBLIC, REPO, tempDb } from '../helpers/lab.js';
 import { storeView, viewDiff } from '../helpers/store-view.js';
+import { keySql } from '../../src/store/rows.js';
 import { qtrace } from '../helpers/cli.js';
 
 interface Rec { stage: number; at: number; host: string; stream: string; ev: unknown }
@@ -111,7 +112,7 @@ describe('a load read on the reader thread', () => {
       expect(viewDiff(storeView(b.db), storeView(a.db))).toBe('');
       // Session links by the keys a user sees: row ids follow the order the commits wrote sessions
       // in, and commits fall by wall time as well as by lines.
-      const links = `SELECT s.key, m.host || ':' || m.first_us || ':' || m.msg || '#' || m.dup AS message, l.data_index, l.qp, l.link
+      const links = `SELECT s.key, ${keySql('m')} AS message, l.data_index, l.qp, l.link
         FROM session_links l JOIN sessions s ON s.id = l.session_id JOIN messages m ON m.id = l.message_id`;
       for (const t of ['notices', 'unknown_lines', 'positions', 'auth_events', 'handler_lines', 'refusals', 'scan_verdicts', `(${links})`]) {
         const q = `SELECT * FROM ${t} ORDER BY 1, 2, 3`;
