@@ -24,6 +24,12 @@ export interface EventCodec<E> {
   decode(r: CodecReader): E;
 }
 
+/**
+ * Makes a codec for one end of one channel: it may remember what its end has sent or taken (a
+ * repeated value sent once, then by number), as the string table does.
+ */
+export type CodecFactory<E> = () => EventCodec<E>;
+
 /** One message of the channel. */
 export interface Chunk {
   readonly nums: Float64Array;
@@ -64,9 +70,9 @@ export class ChannelWriter implements CodecWriter {
   readonly #full: (c: Chunk) => void;
 
   /** full: a chunk that ran out of room (more follow); take() hands over the rest. The sizes are for the tests. */
-  constructor(codecs: ReadonlyArray<EventCodec<unknown> | undefined>, full: (c: Chunk) => void,
+  constructor(codecs: ReadonlyArray<CodecFactory<unknown> | undefined>, full: (c: Chunk) => void,
     sizes: { readonly nums?: number; readonly tableMax?: number } = {}) {
-    this.#codecs = codecs;
+    this.#codecs = codecs.map((c) => c?.());
     this.#full = full;
     this.#size = Math.max(sizes.nums ?? NUMS, 64);
     this.#tableMax = sizes.tableMax ?? TABLE_MAX;
@@ -183,8 +189,8 @@ export class ChannelReader implements CodecReader {
   readonly #shapes: string[][] = [];
   readonly #codecs: ReadonlyArray<EventCodec<unknown> | undefined>;
 
-  constructor(codecs: ReadonlyArray<EventCodec<unknown> | undefined>) {
-    this.#codecs = codecs;
+  constructor(codecs: ReadonlyArray<CodecFactory<unknown> | undefined>) {
+    this.#codecs = codecs.map((c) => c?.());
   }
 
   num(): number { return this.#nums[this.#i++]!; }

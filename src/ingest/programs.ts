@@ -14,7 +14,7 @@ import type { AddonCorrelator } from '../correlate/addons.js';
 import type { Correlator } from '../correlate/correlator.js';
 import type { SessionCorrelator } from '../correlate/sessions.js';
 import { recogniseNotQmail } from '../../parsers/not-qmail.js';
-import { SEND_CODEC } from './send-codec.js';
+import { sendCodec } from './send-codec.js';
 import type { Foreign, Stage } from './stages.js';
 
 /** The correlators of one pass, one per kind of history they build. */
@@ -40,7 +40,7 @@ export function stagesFor(c: Correlators): Stage[] {
     // indimail multi-queue: each queue is its own qmail-send, with its own ids
     hostOf: (host, text) => { const q = queueOf(text); return q === undefined ? host : `${host}/${q}`; },
     push: (at, host, _stream, ev) => c.send.push(at, host, ev),
-    codec: SEND_CODEC,
+    codec: sendCodec,
   };
   const smtpd: Stage<SmtpdEvent> = {
     name: 'smtpd', parse: parseSmtpdText,

@@ -4,7 +4,7 @@
 // (src/ingest/programs.ts), not an edit of the pipeline.
 
 import type { Frame } from '../../parsers/frame.js';
-import type { EventCodec } from './event-channel.js';
+import type { CodecFactory } from './event-channel.js';
 
 /** A program's stage: its parser and where its events go. */
 export interface Stage<E = unknown> {
@@ -20,8 +20,8 @@ export interface Stage<E = unknown> {
   /** The host its correlator keys the event under (indimail: one qmail-send per queue). */
   hostOf?(host: string, text: string): string;
   push(at: number, host: string, stream: string, ev: E): void;
-  /** How its events cross from the reader thread (event-channel.ts); without one they are cloned. */
-  readonly codec?: EventCodec<E>;
+  /** How its events cross from the reader thread (event-channel.ts); without one they go as plain data. */
+  readonly codec?: CodecFactory<E>;
 }
 
 /** Lines of programs that share a maillog but are not qmail's family (dovecot, spamd, clamd…). */

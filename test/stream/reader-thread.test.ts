@@ -16,6 +16,7 @@ import { AddonCorrelator } from '../../src/correlate/addons.js';
 import { ingestPaths, LAB, PUBLIC, REPO, tempDb } from '../helpers/lab.js';
 import { storeView, viewDiff } from '../helpers/store-view.js';
 import { keySql } from '../../src/store/rows.js';
+import { sendCodec } from '../../src/ingest/send-codec.js';
 import { qtrace } from '../helpers/cli.js';
 
 interface Rec { stage: number; at: number; host: string; stream: string; ev: unknown }
@@ -32,9 +33,9 @@ async function eventsOf(paths: readonly string[], opts: { host?: string; tz?: st
 }
 
 /** The same records through a writer and a reader, each chunk structured-cloned as postMessage would. */
-function throughChannel(recs: readonly Rec[], sizes: { nums?: number; tableMax?: number } = {}): Rec[] {
+function throughChannel(recs: readonly Rec[], sizes: { nums?: number; tableMax?: number; reportsMax?: number } = {}): Rec[] {
   const codecs = stagesFor({ send: new Correlator(), sessions: new SessionCorrelator() , addons: AddonCorrelator.restore(() => undefined as never, undefined) })
-    .map((st) => st.codec);
+    .map((st) => (st.name === 'send' && sizes.reportsMax !== undefined ? () => sendCodec(sizes.reportsMax) : st.codec));
   const chunks: Chunk[] = [];
   const w = new ChannelWriter(codecs, (c) => chunks.push(structuredClone(c)), sizes);
   recs.forEach((r, i) => {
@@ -68,9 +69,11 @@ describe('the channel between the reader thread and the correlators', () => {
     expect(back).toStrictEqual(recs);                 // deep, with what JSON would blur (bigint, a key set to undefined)
   });
 
-  it('a string table that starts afresh every few strings, and chunks too small for two records, change nothing', async () => {
+  it('a string table and a report table that start afresh every few entries, and chunks too small for two records, change nothing', async () => {
     const recs = (await eventsOf(labLogs('b1-scenarios'))).slice(0, 20_000);
-    expect(throughChannel(recs, { tableMax: 3, nums: 64 })).toStrictEqual(recs);
+    const reports = new Set(recs.flatMap((r) => ((r.ev as { kind: string }).kind === 'delivery_result' ? [(r.ev as { reportRaw: string }).reportRaw] : [])));
+    expect(reports.size).toBeGreaterThan(30);          // each table starts again many times over
+    expect(throughChannel(recs, { tableMax: 3, nums: 64, reportsMax: 3 })).toStrictEqual(recs);
   });
 
   it('an event that is not plain data crosses as a clone: dates, maps, a key named __proto__, -0 and NaN', () => {
