@@ -18,7 +18,11 @@ export interface CodecWriter {
 /** …and reads it back with, in the same order. */
 export interface CodecReader { num(): number; str(): string; text(): string; id(): MsgId }
 
-/** A stage's events as numbers and strings: decode(encode(ev)) must equal ev, field for field. */
+/**
+ * A stage's events as numbers and strings: decode(encode(ev)) must equal ev, field for field. The
+ * event decode returns may be written over by its next call: a stage's push keeps none of it but
+ * copies of its fields (the correlators do so), so the hot path allocates nothing per event.
+ */
 export interface EventCodec<E> {
   encode(ev: E, w: CodecWriter): void;
   decode(r: CodecReader): E;

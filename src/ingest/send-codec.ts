@@ -1,11 +1,13 @@
 // qmail-send's events for the reader thread's channel (event-channel.ts): nearly every line of a
 // busy log, so they go as numbers and interned strings rather than cloned objects. Reports repeat
 // (the ×10 bench: 3,638 distinct in 271,900): each goes once as its raw text, which this side
-// decodes through parseReport as the parser would have, and then as its number.
+// decodes through parseReport as the parser would have, and then as its number. What decode
+// returns is this end's one event of its kind, written over by the next (see EventCodec).
 
 import type { Report, SendEvent, SendEventKind } from '../../parsers/events.js';
 import { flatCopy } from '../../parsers/flat.js';
 import { parseReport } from '../../parsers/report.js';
+import type { MsgId } from '../../parsers/ids.js';
 import type { CodecReader, CodecWriter, EventCodec } from './event-channel.js';
 
 const KINDS: readonly SendEventKind[] = ['new_msg', 'info_msg', 'delivery_start', 'delivery_result', 'delivery_mangled',
@@ -38,7 +40,8 @@ export function sendCodec(reportsMax = REPORTS_MAX): EventCodec<SendEvent> {
     taken[-1 - n] = e;
     return e;
   };
-  return { encode: (ev, w) => encode(ev, w, report), decode: (r) => decode(r, reportOf) };
+  const e = slots();
+  return { encode: (ev, w) => encode(ev, w, report), decode: (r) => decode(r, reportOf, e) };
 }
 
 function encode(ev: SendEvent, w: CodecWriter, report: (raw: string, w: CodecWriter) => void): void {
@@ -67,32 +70,66 @@ function encode(ev: SendEvent, w: CodecWriter, report: (raw: string, w: CodecWri
   }
 }
 
-function decode(r: CodecReader, reportOf: (r: CodecReader) => { raw: string; report: Report }): SendEvent {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Slot<K extends SendEventKind> = Mutable<Extract<SendEvent, { kind: K }>>;
+
+/**
+ * One event of each kind, written over by each decode: a busy log's 1.8 million events no longer
+ * allocate 180 MB on the main thread (the ×10 bench: −6 % of its CPU).
+ */
+function slots() {
+  const msg = <K extends 'new_msg' | 'end_msg' | 'triple_bounce' | 'double_bounce_discard'>(kind: K) => ({ kind, msg: 0 as MsgId });
+  const text = <K extends 'daemon' | 'warning' | 'alert'>(kind: K) => ({ kind, text: '' });
+  return {
+    new_msg: msg('new_msg'), end_msg: msg('end_msg'), triple_bounce: msg('triple_bounce'), double_bounce_discard: msg('double_bounce_discard'),
+    info_msg: { kind: 'info_msg', msg: 0, bytes: 0, from: '', qp: 0, uid: 0 } as Slot<'info_msg'>,
+    delivery_start: { kind: 'delivery_start', did: 0, msg: 0, channel: 'local', to: '' } as Slot<'delivery_start'>,
+    delivery_result: { kind: 'delivery_result', did: 0, result: 'success', reportRaw: '', report: { text: '' } } as Slot<'delivery_result'>,
+    delivery_mangled: { kind: 'delivery_mangled', did: 0 } as Slot<'delivery_mangled'>,
+    bounce_msg: { kind: 'bounce_msg', msg: 0, qp: 0 } as Slot<'bounce_msg'>,
+    status: { kind: 'status', local: 0, localMax: 0, remote: 0, remoteMax: 0, exitasap: false } as Slot<'status'>,
+    status_exiting: { kind: 'status_exiting' } as Slot<'status_exiting'>,
+    daemon: text('daemon'), warning: text('warning'), alert: text('alert'),
+    dispatch: { kind: 'dispatch', channel: 'local', from: '', to: '', bytes: 0 } as Slot<'dispatch'>,
+  };
+}
+type Slots = ReturnType<typeof slots>;
+
+function decode(r: CodecReader, reportOf: (r: CodecReader) => { raw: string; report: Report }, e: Slots): SendEvent {
   const kind = KINDS[r.num()]!;
   switch (kind) {
-    case 'new_msg': case 'end_msg': case 'triple_bounce': case 'double_bounce_discard':
-      return { kind, msg: r.id() };
-    case 'info_msg':
-      return { kind, msg: r.id(), bytes: r.num(), from: r.str(), qp: r.num(), uid: r.num() };
-    case 'delivery_start':
-      return { kind, did: r.num(), msg: r.id(), channel: CHANNELS[r.num()]!, to: r.str() };
-    case 'delivery_result': {
-      const did = r.num();
-      const result = RESULTS[r.num()]!;
-      const { raw, report } = reportOf(r);
-      return { kind, did, result, reportRaw: raw, report };
+    case 'new_msg': case 'end_msg': case 'triple_bounce': case 'double_bounce_discard': {
+      const x = e[kind]; x.msg = r.id(); return x;
     }
-    case 'delivery_mangled':
-      return { kind, did: r.num() };
-    case 'bounce_msg':
-      return { kind, msg: r.id(), qp: r.num() };
-    case 'status':
-      return { kind, local: r.num(), localMax: r.num(), remote: r.num(), remoteMax: r.num(), exitasap: r.num() === 1 };
+    case 'info_msg': {
+      const x = e.info_msg; x.msg = r.id(); x.bytes = r.num(); x.from = r.str(); x.qp = r.num(); x.uid = r.num(); return x;
+    }
+    case 'delivery_start': {
+      const x = e.delivery_start; x.did = r.num(); x.msg = r.id(); x.channel = CHANNELS[r.num()]!; x.to = r.str(); return x;
+    }
+    case 'delivery_result': {
+      const x = e.delivery_result; x.did = r.num(); x.result = RESULTS[r.num()]!;
+      const { raw, report } = reportOf(r);
+      x.reportRaw = raw; x.report = report;
+      return x;
+    }
+    case 'delivery_mangled': {
+      const x = e.delivery_mangled; x.did = r.num(); return x;
+    }
+    case 'bounce_msg': {
+      const x = e.bounce_msg; x.msg = r.id(); x.qp = r.num(); return x;
+    }
+    case 'status': {
+      const x = e.status; x.local = r.num(); x.localMax = r.num(); x.remote = r.num(); x.remoteMax = r.num(); x.exitasap = r.num() === 1;
+      return x;
+    }
     case 'status_exiting':
-      return { kind };
-    case 'daemon': case 'warning': case 'alert':
-      return { kind, text: r.text() };
-    case 'dispatch':
-      return { kind, channel: CHANNELS[r.num()]!, from: r.str(), to: r.str(), bytes: r.num() };
+      return e.status_exiting;
+    case 'daemon': case 'warning': case 'alert': {
+      const x = e[kind]; x.text = r.text(); return x;
+    }
+    case 'dispatch': {
+      const x = e.dispatch; x.channel = CHANNELS[r.num()]!; x.from = r.str(); x.to = r.str(); x.bytes = r.num(); return x;
+    }
   }
 }

@@ -19,6 +19,7 @@ export interface Stage<E = unknown> {
   readonly onePerHost?: boolean;
   /** The host its correlator keys the event under (indimail: one qmail-send per queue). */
   hostOf?(host: string, text: string): string;
+  /** Takes an event. It may keep the event's fields, never the event: a codec's decode writes over it (EventCodec). */
   push(at: number, host: string, stream: string, ev: E): void;
   /** How its events cross from the reader thread (event-channel.ts); without one they go as plain data. */
   readonly codec?: CodecFactory<E>;

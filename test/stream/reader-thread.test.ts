@@ -45,7 +45,8 @@ function throughChannel(recs: readonly Rec[], sizes: { nums?: number; tableMax?:
   chunks.push(structuredClone(w.take()));
   const r = new ChannelReader(codecs);
   const back: Rec[] = [];
-  for (const c of chunks) r.read(c, (stage, at, host, stream, ev) => back.push({ stage, at, host, stream, ev }));
+  // a decoded event is written over by the next of its kind: what is kept is a copy
+  for (const c of chunks) r.read(c, (stage, at, host, stream, ev) => back.push({ stage, at, host, stream, ev: structuredClone(ev) }));
   return back;
 }
 
