@@ -134,10 +134,14 @@ const RX_QUEUE = / (queue\d+)$/;
  * delivery ids are per queue. Returns that queue's name, or undefined (the common case, cheaply).
  */
 export function queueOf(text: string): string | undefined {
-  const c = text.charCodeAt(text.length - 1);
-  if (c < 48 || c > 57) return undefined;
-  const sp = text.lastIndexOf(' ');
-  if (sp < 0 || !text.startsWith('queue', sp + 1)) return undefined; // most lines end in an id, not a queue
+  // back over the trailing digits by hand: most lines end in an id after a space, not in `queueK`
+  let i = text.length - 1;
+  while (i >= 0) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i--;
+  }
+  if (i === text.length - 1 || i < 5 || text.charCodeAt(i) !== 101 /* e */) return undefined;
   return RX_QUEUE.exec(text)?.[1];
 }
 

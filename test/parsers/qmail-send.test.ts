@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseReport } from '../../parsers/report.js';
-import { parseSendText, SEND_FORMATS } from '../../parsers/qmail-send.js';
+import { parseSendText, queueOf, SEND_FORMATS } from '../../parsers/qmail-send.js';
 import { LAB, PUBLIC } from '../helpers/lab.js';
 
 describe('qmail-send formats as data', () => {
@@ -35,6 +35,11 @@ describe('qmail-send formats as data', () => {
     for (const l of plover) expect(parseSendText(l.slice(26)), l).toBeDefined();
     expect(parseSendText('starting delivery 1.5: msg 1209359 to local postmaster@example.com queue5'))
       .toMatchObject({ kind: 'delivery_start', did: 1, msg: 1209359, to: 'postmaster@example.com' });
+    // the queue is the last word, `queue` and digits; anything else is no queue
+    expect(queueOf('starting delivery 1.5: msg 1209359 to local postmaster@example.com queue5')).toBe('queue5');
+    expect(queueOf('end msg 1209359 queue12')).toBe('queue12');
+    for (const t of ['end msg 1209359', 'end msg 1209359 queue', 'new msg queue5x', 'to local queue@x.test queue5 ', 'queue5', '5', '',
+      'to local someonequeue5', 'bounce msg 7 qp 8xqueue5']) expect(queueOf(t), t).toBeUndefined();
   });
 
   it('decodes fields of the delivery lines', () => {
