@@ -70,6 +70,10 @@ export class ChannelWriter implements CodecWriter {
   readonly #shapeIds = new Map<string, number>();
   #shapeCount = 0;                 // shapes sent in earlier chunks
   readonly #table = new Map<string, number>();
+  #host: string | undefined;
+  #hostId = 0;
+  #stream: string | undefined;
+  #streamId = 0;
   readonly #codecs: ReadonlyArray<EventCodec<unknown> | undefined>;
   readonly #full: (c: Chunk) => void;
 
@@ -110,7 +114,10 @@ export class ChannelWriter implements CodecWriter {
   record(stage: number, at: number, host: string, stream: string, ev: unknown): void {
     // a record never spans two chunks: room for its head and a codec's fields is made first
     if (this.#nums.length - this.#n < 64) this.#flushFull();
-    this.num(stage); this.num(at); this.str(host); this.str(stream);
+    this.num(stage); this.num(at);
+    // a file's records share their host and stream: their ids are kept, not looked up each time
+    if (host === this.#host) this.num(this.#hostId); else { this.str(host); this.#host = host; this.#hostId = this.#nums[this.#n - 1]!; }
+    if (stream === this.#stream) this.num(this.#streamId); else { this.str(stream); this.#stream = stream; this.#streamId = this.#nums[this.#n - 1]!; }
     const c = this.#codecs[stage];
     if (c === undefined) this.#value(ev); else c.encode(ev, this);
   }
@@ -123,7 +130,7 @@ export class ChannelWriter implements CodecWriter {
     this.#shapeCount += this.#shapes.length;
     this.#n = 0; this.#strs = []; this.#texts = []; this.#shapes = []; this.#cloned = []; this.#reset = false;
     // only between chunks, so that every id a chunk holds is of one table
-    if (this.#table.size >= this.#tableMax) { this.#table.clear(); this.#reset = true; }
+    if (this.#table.size >= this.#tableMax) { this.#table.clear(); this.#reset = true; this.#host = this.#stream = undefined; }
     return c;
   }
 
