@@ -250,7 +250,7 @@ export class Correlator {
       case 'end_msg': {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         t.ended = at;
-        h.open.delete(ev.msg);
+        h.open.delete(ev.msg); // from here only an attempt still running (h.inflight) can change t
         this.stats.messagesClosed++;
         this.#dirty.add(t);
         break;

@@ -97,4 +97,23 @@ describe('StoreWriter with batched rows', () => {
     expect(db.prepare('SELECT dup FROM messages ORDER BY id').pluck().all()).toEqual([0, 2, 3]);
     expect(o.timelines.map((t) => t.key)).toEqual([`vm:${T0}:700000#2`, `vm:${T0}:700000#3`]);
   });
+
+  it('a message logged as ended while an attempt still runs is updated in place when the result comes, and not after', () => {
+    const db = openDb(':memory:');
+    const w = new StoreWriter(db);
+    const c = new Correlator();
+    const push = (dt: number, line: string): void => c.push(T0 + dt * 1000, 'vm', parseSendText(line)!);
+    push(0, 'new msg 700001'); push(1, 'info msg 700001: bytes 800 from <s@example.test> qp 3001 uid 1001');
+    push(2, 'starting delivery 1: msg 700001 to remote r@example.test'); push(3, 'end msg 700001');
+    w.transaction(() => w.output(c.drain()));
+    push(4, 'delivery 1: success: 192.0.2.7_accepted_message./Remote_host_said:_250_ok/');
+    push(5, 'new msg 700002'); push(6, 'end msg 700002');
+    w.transaction(() => w.output(c.drain()));
+    push(7, 'status: exiting');                                    // no attempt is left running: nothing to rewrite
+    w.transaction(() => w.output(c.drain(true)));
+    expect(db.prepare('SELECT msg, dup, ended_d FROM messages ORDER BY id').all()).toEqual([
+      { msg: 700_001, dup: 0, ended_d: 3000 }, { msg: 700_002, dup: 0, ended_d: 1000 }]);
+    expect(db.prepare('SELECT message_id, result, finished_d, remote_ip FROM deliveries').all())
+      .toEqual([{ message_id: 1, result: 0, finished_d: 4000, remote_ip: '192.0.2.7' }]);
+  });
 });
