@@ -92,7 +92,8 @@ export class ChannelWriter implements CodecWriter {
     this.#nums[this.#n++] = v;
   }
 
-  str(s: string): void {
+  /** A repeated string, sent once and then by its id; returns the id (record keeps its host's and stream's). */
+  str(s: string): number {
     let id = this.#table.get(s);
     if (id === undefined) {
       id = this.#table.size;
@@ -100,6 +101,7 @@ export class ChannelWriter implements CodecWriter {
       this.#strs.push(s);
     }
     this.num(id);
+    return id;
   }
 
   text(s: string): void {
@@ -116,8 +118,8 @@ export class ChannelWriter implements CodecWriter {
     if (this.#nums.length - this.#n < 64) this.#flushFull();
     this.num(stage); this.num(at);
     // a file's records share their host and stream: their ids are kept, not looked up each time
-    if (host === this.#host) this.num(this.#hostId); else { this.str(host); this.#host = host; this.#hostId = this.#nums[this.#n - 1]!; }
-    if (stream === this.#stream) this.num(this.#streamId); else { this.str(stream); this.#stream = stream; this.#streamId = this.#nums[this.#n - 1]!; }
+    if (host === this.#host) this.num(this.#hostId); else { this.#hostId = this.str(host); this.#host = host; }
+    if (stream === this.#stream) this.num(this.#streamId); else { this.#streamId = this.str(stream); this.#stream = stream; }
     const c = this.#codecs[stage];
     if (c === undefined) this.#value(ev); else c.encode(ev, this);
   }

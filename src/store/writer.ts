@@ -226,7 +226,8 @@ export class StoreWriter implements Interner {
       messageValues(this.#newMessages, id, t, dup, msg, this.#segment, this);
       this.#newMessages.row();
       for (let i = 0; i < t.deliveries.length; i++) this.#newDelivery(id, t, i);
-      if (t.ended !== null || t.lost) { if (mayChange(t)) this.#ended.set(t, id); } else this.adopt([[t, id]]);
+      if (t.ended === null && !t.lost) this.adopt([[t, id]]);
+      else if (mayChange(t)) this.#ended.set(t, id);
       this.#wrote(t.firstSeen, t.key, base, id);
       return t.key === base ? undefined : base;
     }
