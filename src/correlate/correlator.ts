@@ -6,7 +6,7 @@ import type { SendEvent } from '../../parsers/events.js';
 import { flatCopy } from '../../parsers/flat.js';
 import { msgId, type MsgId } from '../../parsers/ids.js';
 import type { SeamBefore, WantedAtSeam } from './stitch.js';
-import { newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
+import { keyOf, newTimeline, recipientsOf, type Delivery, type Timeline } from './timeline.js';
 import { INFO_BEFORE_US, QP_WINDOW_US } from './windows.js';
 
 export type LinkKind = 'bounce' | 'forward';
@@ -19,6 +19,9 @@ export interface Link {
   readonly from: string;   // key of the original message
   readonly to: string;     // key of the bounce / forwarded copy
   readonly qp: number;
+  /** The two timelines where this run holds them, so that the store need not look them up by key. */
+  readonly fromTimeline?: Timeline | undefined;
+  readonly toTimeline?: Timeline | undefined;
 }
 
 export interface OrphanResult {
@@ -75,7 +78,17 @@ interface HostState {
   wanted: Map<number, QpEntry>;           // an original waiting for its bounce / forwarded copy
 }
 
-interface QpEntry { key: string; at: number; kind?: LinkKind }
+/**
+ * A qp waiting to be matched: its timeline while this run holds it (a key is made only if a link
+ * or a snapshot asks), or only its key when restored from a snapshot.
+ */
+interface QpEntry { t: Timeline | undefined; key: string | undefined; at: number; kind: LinkKind | undefined }
+/** …as the snapshot keeps it. */
+interface SnapQp { key: string; at: number; kind?: LinkKind }
+
+const entryKey = (e: QpEntry): string => e.key ?? keyOf(e.t!);
+const isOf = (e: QpEntry, t: Timeline): boolean => e.t === t || (e.t === undefined && e.key === keyOf(t));
+const snapQp = (e: QpEntry): SnapQp => (e.kind === undefined ? { key: entryKey(e), at: e.at } : { key: entryKey(e), at: e.at, kind: e.kind });
 
 export interface CorrelatorStats {
   events: number;
@@ -102,8 +115,8 @@ export interface HostSnapshot {
 export interface CorrelatorSnapshot {
   readonly version: 3;
   readonly hosts: ReadonlyArray<HostSnapshot>;
-  readonly recentInfo: ReadonlyArray<[string, QpEntry]>;
-  readonly wanted: ReadonlyArray<[string, QpEntry]>;
+  readonly recentInfo: ReadonlyArray<[string, SnapQp]>;
+  readonly wanted: ReadonlyArray<[string, SnapQp]>;
 }
 
 /**
@@ -221,7 +234,7 @@ export class Correlator {
         d.tooLong = rep.tooLong === true;
         d.forwardQp = rep.forwardQp ?? null;
         this.#dirty.add(f.t);
-        if (rep.forwardQp !== undefined) this.#want(h, f.t.key, rep.forwardQp, at, 'forward');
+        if (rep.forwardQp !== undefined) this.#want(h, f.t, rep.forwardQp, at, 'forward');
         break;
       }
       case 'delivery_mangled': {
@@ -237,7 +250,7 @@ export class Correlator {
         const t = h.open.get(ev.msg) ?? this.#open(h, host, ev.msg, at, true);
         t.bounceQp = ev.qp;
         this.#dirty.add(t);
-        this.#want(h, t.key, ev.qp, at, 'bounce');
+        this.#want(h, t, ev.qp, at, 'bounce');
         break;
       }
       case 'triple_bounce':
@@ -296,7 +309,7 @@ export class Correlator {
     const t = newTimeline(host, msg, at, partial);
     // a timeline's key is unique by construction: a repeat within one stamp gets `#n`
     const n = this.#opened(h, msg, at);
-    if (n > 1) { t.key = `${t.key}#${n}`; t.dup = n; }
+    if (n > 1) t.dup = n;
     h.open.set(msg, t);
     this.stats.messagesOpened++;
     if (partial) this.stats.partial++;
@@ -347,29 +360,29 @@ export class Correlator {
   #infoSeen(h: HostState, t: Timeline, at: number): void {
     const k = t.qp!;
     const w = h.wanted.get(k);
-    if (w !== undefined && at - w.at <= QP_WINDOW_US && w.key !== t.key) {
+    if (w !== undefined && at - w.at <= QP_WINDOW_US && !isOf(w, t)) {
       // A bounce is queued by qmail-send itself with a null (or #@[]) sender; anything else with
       // that qp is a pid reuse, not our bounce.
       if (w.kind !== 'bounce' || t.from === '' || t.from === '#@[]') {
         h.wanted.delete(k);
-        this.#links.push({ kind: w.kind!, from: w.key, to: t.key, qp: k });
+        this.#links.push({ kind: w.kind!, from: entryKey(w), to: keyOf(t), qp: k, fromTimeline: w.t, toTimeline: t });
         return;
       }
     }
     h.recentInfo.delete(k); // re-insert: keeps the map in time order for #purge
-    h.recentInfo.set(k, { key: t.key, at });
+    h.recentInfo.set(k, { t, key: undefined, at, kind: undefined });
   }
 
-  #want(h: HostState, key: string, qp: number, at: number, kind: LinkKind): void {
+  #want(h: HostState, t: Timeline, qp: number, at: number, kind: LinkKind): void {
     // A bounce's own `info msg` always comes after `bounce msg` (qmail-send logs the injection
     // before it scans todo/), so an earlier info with that qp is a pid reuse. Forwards race.
     const seen = kind === 'forward' ? h.recentInfo.get(qp) : undefined;
-    if (seen !== undefined && at - seen.at <= INFO_BEFORE_US && seen.key !== key) {
+    if (seen !== undefined && at - seen.at <= INFO_BEFORE_US && !isOf(seen, t)) {
       h.recentInfo.delete(qp);
-      this.#links.push({ kind, from: key, to: seen.key, qp });
+      this.#links.push({ kind, from: keyOf(t), to: entryKey(seen), qp, fromTimeline: t, toTimeline: seen.t });
       return;
     }
-    h.wanted.set(qp, { key, at, kind });
+    h.wanted.set(qp, { t, key: undefined, at, kind });
   }
 
   #purge(now: number): void {
@@ -424,7 +437,7 @@ export class Correlator {
       if (!Number.isFinite(h.last)) continue;
       const inflight = [...h.inflight].map(([did, f]) => ({ did, t: f.t, d: f.d }));
       const wanted: WantedAtSeam[] = [];
-      for (const [qp, e] of h.wanted) if (e.kind !== undefined) wanted.push({ qp, key: e.key, at: e.at, kind: e.kind });
+      for (const [qp, e] of h.wanted) if (e.kind !== undefined) wanted.push({ qp, key: entryKey(e), at: e.at, kind: e.kind });
       out.push({ host, seam: h.last, run: h.run, lastDid: h.lastDid, open: [...h.open.values()], inflight, wanted });
     }
     return out;
@@ -453,13 +466,13 @@ export class Correlator {
   snapshot(): CorrelatorSnapshot {
     const hosts: HostSnapshot[] = [];
     // the snapshot keeps its `host|qp` pairs (version 3), host by host
-    const recentInfo: Array<[string, QpEntry]> = [];
-    const wanted: Array<[string, QpEntry]> = [];
+    const recentInfo: Array<[string, SnapQp]> = [];
+    const wanted: Array<[string, SnapQp]> = [];
     for (const [host, h] of this.#hosts) {
-      for (const [qp, e] of h.recentInfo) recentInfo.push([`${host}|${qp}`, e]);
-      for (const [qp, e] of h.wanted) wanted.push([`${host}|${qp}`, e]);
+      for (const [qp, e] of h.recentInfo) recentInfo.push([`${host}|${qp}`, snapQp(e)]);
+      for (const [qp, e] of h.wanted) wanted.push([`${host}|${qp}`, snapQp(e)]);
       const inflight: Array<[number, string, number]> = [];
-      for (const [did, f] of h.inflight) inflight.push([did, f.t.key, f.t.deliveries.indexOf(f.d)]);
+      for (const [did, f] of h.inflight) inflight.push([did, keyOf(f.t), f.t.deliveries.indexOf(f.d)]);
       hosts.push({ host, run: h.run, lastDid: h.lastDid, inflight, last: Number.isFinite(h.last) ? h.last : null,
         keysAt: Number.isFinite(h.keysAt) ? h.keysAt : null, keys: keysOf(host, h), status: h.status === undefined ? undefined : { ...h.status } });
     }
@@ -471,7 +484,7 @@ export class Correlator {
     const c = new Correlator(opts);
     const byKey = new Map<string, Timeline>();
     for (const t of open) {
-      byKey.set(t.key, t);
+      byKey.set(keyOf(t), t);
       c.#host(t.host).open.set(t.msg, t);
     }
     if (s === undefined || s.version !== 3) return c;
@@ -496,8 +509,8 @@ export class Correlator {
   }
 
   /** A snapshot's `host|qp` entry back into its host's map (a host may hold `|`: the qp is after the last). */
-  #restoreQp(k: string, e: QpEntry, which: 'recentInfo' | 'wanted'): void {
+  #restoreQp(k: string, e: SnapQp, which: 'recentInfo' | 'wanted'): void {
     const i = k.lastIndexOf('|');
-    if (i >= 0) this.#host(k.slice(0, i))[which].set(Number(k.slice(i + 1)), e);
+    if (i >= 0) this.#host(k.slice(0, i))[which].set(Number(k.slice(i + 1)), { t: undefined, key: e.key, at: e.at, kind: e.kind });
   }
 }

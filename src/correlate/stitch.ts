@@ -10,7 +10,7 @@
 import type { MsgId } from '../../parsers/ids.js';
 import { QP_WINDOW_US } from './windows.js';
 import { type Link, type LinkKind, type Notice, type OrphanResult } from './correlator.js';
-import { recipientsOf, type Delivery, type Timeline } from './timeline.js';
+import { keyOf, recipientsOf, type Delivery, type Timeline } from './timeline.js';
 
 export interface InFlightAtSeam { readonly did: number; readonly t: Timeline; readonly d: Delivery }
 export interface WantedAtSeam { readonly qp: number; readonly key: string; readonly at: number; readonly kind: LinkKind }
@@ -102,7 +102,7 @@ export function stitchSeam(b: SeamBefore, a: SeamAfter): SeamResult {
     changed.add(p);
   }
   for (const f of b.inflight) {
-    if (f.d.result === null && !f.t.lost) stillRunning.push([f.did, f.t.key, f.t.deliveries.indexOf(f.d)]);
+    if (f.d.result === null && !f.t.lost) stillRunning.push([f.did, keyOf(f.t), f.t.deliveries.indexOf(f.d)]);
   }
   for (const t of changed) t.recipients = recipientsOf(t.deliveries);
   // 3. a bounce or a forward whose copy was queued after the seam

@@ -6,6 +6,7 @@ import { QP_WINDOW_US } from '../correlate/windows.js';
 import { type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
 import { inSnapshot, joinSessions, prependToSnapshot, takeOver, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
+import { keyOf } from '../correlate/timeline.js';
 import type { IngestStore } from '../store/port.js';
 import { sessionKey, type StoreWriter } from '../store/writer.js';
 import { linkWindow } from './link-window.js';
@@ -65,8 +66,9 @@ export function stitchSegment(store: IngestStore, w: StoreWriter, segment: numbe
       store.dropJoined(j);
       n.messages++;
       // the present's state names the later timeline: it names the joined one now
-      hs.inflight = hs.inflight.map(([did, key, i]) => (key === j.from.key ? [did, j.into.key, i + j.shift] : [did, key, i]));
-      for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === j.from.key) e[1].key = j.into.key;
+      const from = keyOf(j.from), into = keyOf(j.into);
+      hs.inflight = hs.inflight.map(([did, key, i]) => (key === from ? [did, into, i + j.shift] : [did, key, i]));
+      for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === from) e[1].key = into;
     }
     for (const t of r.changed) w.timeline(t);
     for (const o of r.usedOrphans) store.dropOrphan(o);

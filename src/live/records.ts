@@ -7,7 +7,7 @@ import type { SendEvent } from '../../parsers/events.js';
 import type { SmtpdEvent } from '../../parsers/smtpd-events.js';
 import { isoFromMicros } from '../../parsers/timestamp.js';
 import { RESTART_NOTICE, type Link, type Notice } from '../correlate/correlator.js';
-import type { Timeline } from '../correlate/timeline.js';
+import { keyOf, type Timeline } from '../correlate/timeline.js';
 
 /** pino's numeric levels. */
 export const LEVEL = { debug: 20, info: 30, warn: 40, error: 50 } as const;
@@ -262,13 +262,13 @@ export function resolveRecords(records: readonly EventRecord[], ats: readonly nu
       if (hit?.length === 1) {
         const { t, i } = hit[0]!;
         const d = t.deliveries[i]!;
-        r.id = idForJson(t.msg); r.key = t.key; r.to = d.to; r.channel = d.channel;
+        r.id = idForJson(t.msg); r.key = keyOf(t); r.to = d.to; r.channel = d.channel;
         if (d.started !== null && d.finished !== null) r.attempt_seconds = (d.finished - d.started) / 1e6;
       }
     } else if (r.id !== undefined) {
       const l = byMsg.get(`${r.host}:${r.id}`);
       const t = l?.find((x) => x.firstSeen <= us && (x.ended === null || x.ended >= us));
-      if (t !== undefined) r.key = t.key;
+      if (t !== undefined) r.key = keyOf(t);
     }
   }
 }
@@ -284,7 +284,8 @@ export function messageRecord(t: Timeline, links: readonly Link[], session: Sess
     if (d?.dsn != null) r.dsn = d.dsn;
     return r;
   });
-  const out = links.filter((l) => l.from === t.key);
+  const key = keyOf(t);
+  const out = links.filter((l) => l.from === key);
   const bounceLink = out.find((l) => l.kind === 'bounce');
   const forwards: LinkRecord[] = [];
   for (const d of t.deliveries) {
@@ -294,13 +295,13 @@ export function messageRecord(t: Timeline, links: readonly Link[], session: Sess
   const bad = t.lost || t.tripleBounce || recipients.some((r) => r.outcome === 'failed');
   const end = t.ended ?? t.deliveries.reduce((m, d) => Math.max(m, d.finished ?? 0), t.firstSeen);
   return {
-    type: 'message', level: bad ? LEVEL.warn : LEVEL.info, time: iso(end), host: t.host, id: idForJson(t.msg), key: t.key,
+    type: 'message', level: bad ? LEVEL.warn : LEVEL.info, time: iso(end), host: t.host, id: idForJson(t.msg), key,
     from: t.from, bytes: t.bytes, qp: t.qp, queued: t.queued === null ? null : iso(t.queued),
     queue_seconds: t.queued === null || t.ended === null ? null : (t.ended - t.queued) / 1e6,
     partial: t.partial, lost: t.lost, triple_bounce: t.tripleBounce, recipients,
     bounce: t.bounceQp === null ? null : { qp: t.bounceQp, key: bounceLink?.to ?? null },
-    bounce_of: links.find((l) => l.kind === 'bounce' && l.to === t.key)?.from ?? null,
-    forwards, forward_of: links.find((l) => l.kind === 'forward' && l.to === t.key)?.from ?? null,
+    bounce_of: links.find((l) => l.kind === 'bounce' && l.to === key)?.from ?? null,
+    forwards, forward_of: links.find((l) => l.kind === 'forward' && l.to === key)?.from ?? null,
     session,
   };
 }

@@ -4,7 +4,7 @@
 // and inferred) arrive with the commit, beside the sessions it stored.
 
 import type { Link } from '../correlate/correlator.js';
-import type { Timeline } from '../correlate/timeline.js';
+import { keyOf, type Timeline } from '../correlate/timeline.js';
 import type { Session } from '../correlate/sessions.js';
 import type { IngestStats } from '../ingest/pipeline.js';
 import type { IngestObserver, StoredCommit } from '../ingest/to-store.js';
@@ -24,7 +24,7 @@ const HOLD_WALL_MS = 1000;
 /** A link whose message was summarised already is kept this long (log time), then dropped. */
 const LINK_KEEP_US = 600_000_000;
 
-interface Held { t: Timeline; since: number; session: SessionRecord | null; settled: boolean }
+interface Held { t: Timeline; key: string; since: number; session: SessionRecord | null; settled: boolean }
 
 export function liveObserver(o: LiveOptions): IngestObserver {
   let pending: EventRecord[] = [];
@@ -45,10 +45,10 @@ export function liveObserver(o: LiveOptions): IngestObserver {
     else a.push(l);
   };
   const complete = (h: Held): boolean => {
-    const ls = links.get(h.t.key) ?? [];
-    if (h.t.bounceQp !== null && !ls.some((l) => l.kind === 'bounce' && l.from === h.t.key)) return false;
+    const ls = links.get(h.key) ?? [];
+    if (h.t.bounceQp !== null && !ls.some((l) => l.kind === 'bounce' && l.from === h.key)) return false;
     for (const d of h.t.deliveries) {
-      if (d.forwardQp !== null && !ls.some((l) => l.kind === 'forward' && l.from === h.t.key && l.qp === d.forwardQp)) return false;
+      if (d.forwardQp !== null && !ls.some((l) => l.kind === 'forward' && l.from === h.key && l.qp === d.forwardQp)) return false;
     }
     // an inferred link may still become exact while its session is open: wait for it to close
     return !smtpd || h.settled || h.t.qp === null;
@@ -56,7 +56,7 @@ export function liveObserver(o: LiveOptions): IngestObserver {
   /** The store's links (made in the commit, exact and inferred), with the session they name. */
   const linkHeld = (want: Held[]): void => {
     for (const h of want) {
-      const l = byMessage.get(h.t.key);
+      const l = byMessage.get(h.key);
       if (l === undefined) continue;
       h.session = l.record;
       h.settled = l.record.link === 'exact' || !l.open;
@@ -86,10 +86,13 @@ export function liveObserver(o: LiveOptions): IngestObserver {
       const out: Timed[] = [];
       for (let i = 0; i < events.length; i++) out.push({ at: ats[i]!, r: events[i]! });
       for (const n of b.output.notices) if (n.level === 'qtrace') out.push({ at: n.at, r: noticeRecord(n) }); // after the line that caused it
-      for (const l of b.output.links) { remember(l.from, l); remember(l.to, l); }
+      for (const x of b.output.links) {
+        const l: Link = { kind: x.kind, from: x.from, to: x.to, qp: x.qp }; // kept for minutes: without the timelines
+        remember(l.from, l); remember(l.to, l);
+      }
       const now = Date.now();
       const ended = endedTimelines(b.output.timelines);
-      for (const t of ended) held.push({ t, since: now, session: null, settled: false });
+      for (const t of ended) held.push({ t, key: keyOf(t), since: now, session: null, settled: false });
       // a commit stores sessions in progress as they stand: the newest version of each replaces the last
       if (sessions.length > 0) {
         const now = new Set(sessions.map(sessionKey));
@@ -104,14 +107,14 @@ export function liveObserver(o: LiveOptions): IngestObserver {
       for (const h of held) {
         const due = b.final || complete(h) || newest - (h.t.ended ?? h.t.firstSeen) > HOLD_LOG_US || now - h.since >= HOLD_WALL_MS;
         if (!due) { keep.push(h); continue; }
-        const r = messageRecord(h.t, links.get(h.t.key) ?? [], h.session);
+        const r = messageRecord(h.t, links.get(h.key) ?? [], h.session);
         out.push({ at: h.t.ended ?? Date.parse(r.time) * 1000, r });
       }
       // a link is kept until both of its messages are summarised
-      for (const h of held) if (!keep.includes(h)) for (const l of links.get(h.t.key) ?? []) forget(l, h.t.key);
+      for (const h of held) if (!keep.includes(h)) for (const l of links.get(h.key) ?? []) forget(l, h.key);
       held = keep;
       if (byMessage.size > 10_000) { // links of messages summarised already
-        const waiting = new Set(held.map((h) => h.t.key));
+        const waiting = new Set(held.map((h) => h.key));
         for (const m of byMessage.keys()) if (!waiting.has(m)) byMessage.delete(m);
       }
       // sessions stay while a message they queued could still be summarised (exact links: ±60 s)
@@ -119,7 +122,7 @@ export function liveObserver(o: LiveOptions): IngestObserver {
         recent = recent.filter((x) => (x.end ?? x.lastSeen) >= newest - SESSION_KEEP_US);
       }
       if (links.size > 1000) {
-        for (const [k, at] of seenAt) if (at < newest - LINK_KEEP_US && !held.some((h) => h.t.key === k)) { links.delete(k); seenAt.delete(k); }
+        for (const [k, at] of seenAt) if (at < newest - LINK_KEEP_US && !held.some((h) => h.key === k)) { links.delete(k); seenAt.delete(k); }
       }
       out.sort(byTime); // stable: a summary comes right after its `end msg`
       o.emit(out.map((x) => x.r), sessions, stats);

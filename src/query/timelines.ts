@@ -5,7 +5,7 @@ import { idForJson, type MsgId } from '../../parsers/ids.js';
 import type { Db } from '../store/db.js';
 import { idToSql } from '../store/ids.js';
 import { attachDeliveries, keySql, MESSAGE_SELECT, type MessageRow, OUTCOME, parseKey, timelineOf } from '../store/rows.js';
-import type { Timeline } from '../correlate/timeline.js';
+import { keyOf, type Timeline } from '../correlate/timeline.js';
 import { addressMatcher } from './address.js';
 import { sessionsOfMessages } from './sessions.js';
 import type { DeliveryView, LinkView, RecipientView, TimelineView } from './view.js';
@@ -129,7 +129,7 @@ function assemble(db: Db, rows: MessageRow[]): TimelineView[] {
     // Forwards whose copy never showed up still show their qp.
     for (const d of t.deliveries) if (d.forwardQp !== null && !forwards.some((f) => f.qp === d.forwardQp)) forwards.push({ qp: d.forwardQp, id: null });
     return {
-      id: t.key, host: t.host, msg: idForJson(t.msg), first_seen: isoFromMicros(t.firstSeen), queued: iso(t.queued),
+      id: keyOf(t), host: t.host, msg: idForJson(t.msg), first_seen: isoFromMicros(t.firstSeen), queued: iso(t.queued),
       ended: iso(t.ended),
       queue_seconds: t.queued !== null && t.ended !== null ? (t.ended - t.queued) / 1e6 : null,
       partial: t.partial, lost: t.lost, bytes: t.bytes, from: t.from, qp: t.qp, uid: t.uid,

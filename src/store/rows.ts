@@ -4,7 +4,7 @@
 // ingest's read-back (open.ts, stitch.ts) and the queries all go through here.
 
 import { msgId, type MsgId } from '../../parsers/ids.js';
-import { recipientsOf, type Channel, type Delivery, type DeliveryResult, type Outcome, type Recipient, type Timeline } from '../correlate/timeline.js';
+import { messageKey, recipientsOf, type Channel, type Delivery, type DeliveryResult, type Outcome, type Recipient, type Timeline } from '../correlate/timeline.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idFromSql } from './ids.js';
@@ -26,10 +26,6 @@ export const outcomeSql = (d: string): string => sqlCase(`${d}.outcome`, OUTCOME
 /** SQL: a message row's public id, host:first-µs:msg[#n] (msg unsigned: ids beyond 2^63 are stored two's complement). */
 export const keySql = (m: string): string =>
   `${m}.host || ':' || ${m}.first_us || ':' || printf('%u', ${m}.msg) || CASE WHEN ${m}.dup > 0 THEN '#' || ${m}.dup ELSE '' END`;
-
-export function messageKey(host: string, first: number, msg: MsgId, dup: number): string {
-  return `${host}:${first}:${msg}${dup > 0 ? `#${dup}` : ''}`;
-}
 
 export interface KeyParts { readonly host: string; readonly first: number; readonly msg: MsgId; readonly dup: number }
 
@@ -69,7 +65,7 @@ const b = (v: boolean): number => (v ? 1 : 0);
 export function timelineOf(m: MessageRow): Timeline {
   const f = m.first_us;
   return {
-    key: messageKey(m.host, f, idFromSql(m.msg_text), m.dup), dup: m.dup, host: m.host, msg: idFromSql(m.msg_text), firstSeen: f,
+    dup: m.dup, host: m.host, msg: idFromSql(m.msg_text), firstSeen: f,
     queued: plus(f, m.queued_d), info: plus(f, m.info_d), ended: plus(f, m.ended_d), partial: m.partial === 1, lost: m.lost === 1,
     bytes: m.bytes, from: m.sender, qp: m.qp, uid: m.uid, bounceQp: m.bounce_qp, tripleBounce: m.triple_bounce === 1,
     deliveries: [], recipients: [],

@@ -4,7 +4,7 @@
 import { RESTART_NOTICE, type OrphanResult } from '../correlate/correlator.js';
 import type { Candidate, Joined, SeamAfter } from '../correlate/stitch.js';
 import type { Session } from '../correlate/sessions.js';
-import type { Timeline } from '../correlate/timeline.js';
+import { keyOf, type Timeline } from '../correlate/timeline.js';
 import type { MsgId } from '../../parsers/ids.js';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
@@ -49,9 +49,9 @@ export function dropJoined(db: Db, j: Joined): void {
     const k = parseKey(key);
     return k === undefined ? undefined : byKey.get(k.first, idToSql(k.msg), k.host, k.dup) as number | undefined;
   };
-  const laterRowid = id(j.from.key);
+  const laterRowid = id(keyOf(j.from));
   if (laterRowid === undefined) return;
-  const into = id(j.into.key);
+  const into = id(keyOf(j.into));
   db.prepare('DELETE FROM deliveries WHERE message_id = ?').run(laterRowid);
   db.prepare('DELETE FROM messages WHERE id = ?').run(laterRowid);
   if (into !== undefined) {

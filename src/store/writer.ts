@@ -4,12 +4,12 @@
 import type { Output } from '../correlate/correlator.js';
 import type { Session } from '../correlate/sessions.js';
 import type { SessionLink } from '../correlate/link-sessions.js';
-import type { Timeline } from '../correlate/timeline.js';
+import { keyOf, messageKey, type Timeline } from '../correlate/timeline.js';
 import type { FilePosition, UnknownLine } from '../ingest/pipeline.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
-import { DELIVERY_COLUMNS, deliverySig, deliveryValues, type Interner, MESSAGE_COLUMNS, messageKey, messageSig, messageValues,
+import { DELIVERY_COLUMNS, deliverySig, deliveryValues, type Interner, MESSAGE_COLUMNS, messageSig, messageValues,
   parseKey, UPDATE_MESSAGE, updateMessage } from './rows.js';
 import { RowBuffer } from './row-buffer.js';
 import { toBytes } from '../text/escape.js';
@@ -19,15 +19,23 @@ const RX_RAW_BYTE = /[\u{10ff00}-\u{10ffff}]/u;
 
 interface Stored { id: number; first: number; msg: number; dels: number[] }
 
-/** The keys links name, and their first_us: a number is checked before a key is hashed. */
-interface Named { readonly keys: ReadonlySet<string>; readonly firsts: ReadonlySet<number> }
+/**
+ * What an output's links name: the timelines the correlator handed with them, and the keys of the
+ * others (a wait restored from a snapshot, a seam's stitch) with their first_us, a number checked
+ * before a key is made. By key alone, the bench's 26,620 bounce links cost 7 % of its ×10 ingest.
+ */
+interface Named { readonly timelines: ReadonlySet<Timeline>; readonly keys: ReadonlySet<string>; readonly firsts: ReadonlySet<number> }
 
 function namedBy(links: Output['links']): Named {
+  const timelines = new Set<Timeline>();
   const keys = new Set<string>();
-  for (const l of links) { keys.add(l.from); keys.add(l.to); }
+  for (const l of links) {
+    if (l.fromTimeline !== undefined) timelines.add(l.fromTimeline); else keys.add(l.from);
+    if (l.toTimeline !== undefined) timelines.add(l.toTimeline); else keys.add(l.to);
+  }
   const firsts = new Set<number>();
   for (const k of keys) { const p = parseKey(k); if (p !== undefined) firsts.add(p.first); }
-  return { keys, firsts };
+  return { timelines, keys, firsts };
 }
 
 /**
@@ -85,10 +93,11 @@ export class StoreWriter implements Interner {
   readonly #insText;
   #addresses = new Map<string, number>();
   #texts = new Map<string, number>();
-  // the keys this output's links name, and the row ids of those it wrote (the others' keys are
-  // never hashed: a map of every written key cost 2 % of an ingest)
+  // what this output's links name, and the row ids of those it wrote (the others' keys are never
+  // made: a map of every written key cost 2 % of an ingest)
   #named: Named | undefined;
   #written = new Map<string, number>();
+  #writtenTimelines = new Map<Timeline, number>();
   // an id can only be taken at or below the newest first_us stored: above it, no probe is needed
   #newest: number;
 
@@ -157,6 +166,7 @@ export class StoreWriter implements Interner {
       this.#newDeliveries.clear();
       this.#nextId = undefined;
       this.#written = new Map();
+      this.#writtenTimelines = new Map();
       throw e;
     }
   }
@@ -210,9 +220,9 @@ export class StoreWriter implements Interner {
       }
     }
     if (s === undefined) {
-      const base = t.key;
       const msg = idToSql(t.msg);
-      let dup = t.dup;
+      const was = t.dup;
+      let dup = was;
       if (t.firstSeen <= this.#newest) {
         // taken in the store, or by a row of this output still in the buffer
         while (this.#dupTaken.get(t.firstSeen, msg, t.host, dup) !== undefined ||
@@ -220,7 +230,7 @@ export class StoreWriter implements Interner {
       } else {
         this.#newest = t.firstSeen;
       }
-      if (dup !== t.dup) { t.key = messageKey(t.host, t.firstSeen, t.msg, dup); t.dup = dup; }
+      t.dup = dup;
       this.#nextId ??= ((this.#maxId.get() as number | null) ?? 0) + 1;
       const id = this.#nextId++;
       messageValues(this.#newMessages, id, t, dup, msg, this.#segment, this);
@@ -228,10 +238,10 @@ export class StoreWriter implements Interner {
       for (let i = 0; i < t.deliveries.length; i++) this.#newDelivery(id, t, i);
       if (t.ended === null && !t.lost) this.adopt([[t, id]]);
       else if (mayChange(t)) this.#ended.set(t, id);
-      this.#wrote(t.firstSeen, t.key, base, id);
-      return t.key === base ? undefined : base;
+      this.#wrote(t, was, id);
+      return dup === was ? undefined : messageKey(t.host, t.firstSeen, t.msg, was);
     }
-    this.#wrote(t.firstSeen, t.key, t.key, s.id);
+    this.#wrote(t, t.dup, s.id);
     const moved = s.first !== t.firstSeen; // times are stored after first_us: all rows change
     const sig = messageSig(t, this.#segment);
     if (moved || sig !== s.msg) {
@@ -264,10 +274,14 @@ export class StoreWriter implements Interner {
     return undefined;
   }
 
-  /** A row this output wrote, under its key (and the key it had before a `#n` was added), if a link names it. */
-  #wrote(first: number, key: string, base: string, id: number): void {
+  /** A row this output wrote, under its key, if a link names it (by that key, or by the one it had before a `#n` was added). */
+  #wrote(t: Timeline, was: number, id: number): void {
     const n = this.#named;
-    if (n !== undefined && n.firsts.has(first) && (n.keys.has(key) || (base !== key && n.keys.has(base)))) this.#written.set(key, id);
+    if (n === undefined) return;
+    if (n.timelines.has(t)) this.#writtenTimelines.set(t, id);
+    if (!n.firsts.has(t.firstSeen)) return;
+    const key = keyOf(t);
+    if (n.keys.has(key) || (was !== t.dup && n.keys.has(messageKey(t.host, t.firstSeen, t.msg, was)))) this.#written.set(key, id);
   }
 
   /** A message row with these id parts waits in the buffer (not yet where #dupTaken looks). */
@@ -289,6 +303,15 @@ export class StoreWriter implements Interner {
     this.#nextId = undefined; // others may add rows between outputs (a seam's stitch)
   }
 
+  /** The row id of a link's message: by its timeline where the link holds it and the writer knows it, else by key. */
+  #linked(t: Timeline | undefined, key: string, renamed: Map<string, string> | undefined): number | undefined {
+    if (t !== undefined) {
+      const id = this.#writtenTimelines.get(t) ?? this.#stored.get(t)?.id ?? this.#ended.get(t);
+      if (id !== undefined) return id;
+    }
+    return this.#messageId(renamed?.get(key) ?? key);
+  }
+
   /** The row id of the message with this public id (written by this output, or stored). */
   #messageId(key: string): number | undefined {
     const id = this.#written.get(key);
@@ -308,6 +331,7 @@ export class StoreWriter implements Interner {
     this.#flush();
     this.#links(o.links, renamed);
     this.#written = new Map();
+    if (this.#writtenTimelines.size > 0) this.#writtenTimelines = new Map();
     this.#named = undefined;
     this.#rest(o);
   }
@@ -318,7 +342,7 @@ export class StoreWriter implements Interner {
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;
       const old = this.#timeline(t);
-      if (old !== undefined) (renamed ??= new Map()).set(old, t.key);
+      if (old !== undefined) (renamed ??= new Map()).set(old, keyOf(t));
     }
     return renamed;
   }
@@ -327,7 +351,7 @@ export class StoreWriter implements Interner {
     for (const l of links) {
       // both sides are stored by now (a link is made when the correlator holds both); no closure
       // per output here: V8 optimized each new one afresh (23 compilations in the ×10 bench)
-      const from = this.#messageId(renamed?.get(l.from) ?? l.from), to = this.#messageId(renamed?.get(l.to) ?? l.to);
+      const from = this.#linked(l.fromTimeline, l.from, renamed), to = this.#linked(l.toTimeline, l.to, renamed);
       if (from !== undefined && to !== undefined) this.#insLink.run(l.kind, from, to, l.qp);
     }
   }

@@ -7,6 +7,7 @@ import { Correlator, type Output } from '../../src/correlate/correlator.js';
 import { openDb } from '../../src/store/db.js';
 import { RowBuffer } from '../../src/store/row-buffer.js';
 import { StoreWriter } from '../../src/store/writer.js';
+import { keyOf } from '../../src/correlate/timeline.js';
 
 const T0 = 1_795_628_986_000_000;
 
@@ -90,12 +91,12 @@ describe('StoreWriter with batched rows', () => {
     const c = new Correlator();
     for (const line of ['new msg 700000', 'new msg 700000', 'end msg 700000']) c.push(T0, 'vm', parseSendText(line)!);
     const o = c.drain(true);
-    expect(o.timelines.map((t) => t.key)).toEqual([`vm:${T0}:700000`, `vm:${T0}:700000#2`]);
+    expect(o.timelines.map(keyOf)).toEqual([`vm:${T0}:700000`, `vm:${T0}:700000#2`]);
     const w2 = new StoreWriter(db);
     w2.transaction(() => w2.output(o));
     // #2 went to the first new row while it waited in the buffer: the second takes #3, not #2 again
     expect(db.prepare('SELECT dup FROM messages ORDER BY id').pluck().all()).toEqual([0, 2, 3]);
-    expect(o.timelines.map((t) => t.key)).toEqual([`vm:${T0}:700000#2`, `vm:${T0}:700000#3`]);
+    expect(o.timelines.map(keyOf)).toEqual([`vm:${T0}:700000#2`, `vm:${T0}:700000#3`]);
   });
 
   it('a message logged as ended while an attempt still runs is updated in place when the result comes, and not after', () => {
