@@ -1,7 +1,7 @@
 // The per-message timeline: what the correlator builds and every sink renders.
 // Plain data (the correlator's state is persisted as JSON between runs; it holds no ids).
 
-import type { MsgId } from '../../parsers/ids.js';
+import { msgId, type MsgId } from '../../parsers/ids.js';
 
 export type DeliveryResult = 'success' | 'failure' | 'deferral' | 'interrupted';
 export type Outcome = 'delivered' | 'failed' | 'deferred' | 'pending';
@@ -55,6 +55,18 @@ export interface Timeline {
 /** A message's public id, host:first-seen-µs:msg[#dup]: stable across reruns, in time order. */
 export function messageKey(host: string, first: number, msg: MsgId, dup: number): string {
   return `${host}:${first}:${msg}${dup > 0 ? `#${dup}` : ''}`;
+}
+
+/** A message's public id in its parts. */
+export interface KeyParts { readonly host: string; readonly first: number; readonly msg: MsgId; readonly dup: number }
+
+/** A public id back into its parts (the host may hold colons: the last two fields are numbers). */
+export function parseKey(key: string): KeyParts | undefined {
+  const m = /^(.*):(-?\d+):(\d+)(?:#(\d+))?$/.exec(key);
+  if (m === null) return undefined;
+  const first = Number(m[2]);
+  if (!Number.isSafeInteger(first)) return undefined;
+  return { host: m[1]!, first, msg: msgId(m[3]!), dup: m[4] === undefined ? 0 : Number(m[4]) };
 }
 
 /**

@@ -3,10 +3,10 @@
 // segment is part of the present, as if its lines had been read first.
 
 import { QP_WINDOW_US } from '../correlate/windows.js';
-import { type Correlator, type CorrelatorSnapshot, type HostSnapshot } from '../correlate/correlator.js';
+import { currentSnapshot, decodeQp, encodeQp, type Correlator, type CorrelatorSnapshot, type HostSnapshot, type QpRow } from '../correlate/correlator.js';
 import { inSnapshot, joinSessions, prependToSnapshot, takeOver, type Session, type SessionCorrelator } from '../correlate/sessions.js';
 import { stitchSeam } from '../correlate/stitch.js';
-import { keyOf } from '../correlate/timeline.js';
+import { keyOf, messageKey, parseKey } from '../correlate/timeline.js';
 import type { IngestStore } from '../store/port.js';
 import { sessionKey, type StoreWriter } from '../store/writer.js';
 import { linkWindow } from './link-window.js';
@@ -52,7 +52,7 @@ export function replaySeams(store: IngestStore, w: StoreWriter, sessions: Sessio
 export function stitchSegment(store: IngestStore, w: StoreWriter, segment: number, c: Correlator, written: readonly Session[]): StitchCounts {
   const n: StitchCounts = { messages: 0, sessions: 0, deliveries: 0, links: 0, lost: 0 };
   // the present's state (made here when the present has none yet: the older lines may be all there is)
-  const snap: CorrelatorSnapshot = w.getState<CorrelatorSnapshot>('correlator') ?? { version: 3, hosts: [], recentInfo: [], wanted: [] };
+  const snap: CorrelatorSnapshot = currentSnapshot(w.getState<unknown>('correlator')) ?? { version: 4, hosts: [] };
   for (const b of c.seams()) {
     const after = store.afterSeam(w, b.host, b.seam, segment, b.open.map((t) => t.msg), b.wanted.map((x) => x.qp),
       b.seam + Math.max(RESULT_HORIZON_US, QP_WINDOW_US));
@@ -62,13 +62,19 @@ export function stitchSegment(store: IngestStore, w: StoreWriter, segment: numbe
       hs = { host: b.host, run: b.run, lastDid: b.lastDid, inflight: [], last: null, keysAt: null, keys: [] };
       (snap.hosts as HostSnapshot[]).push(hs);
     }
+    const base = hs.last ?? 0;
+    let recent = decodeQp(hs.host, hs.recentInfo ?? [], base);
+    let wanted = decodeQp(hs.host, hs.wanted ?? [], base);
     for (const j of r.joined) {
       store.dropJoined(j);
       n.messages++;
       // the present's state names the later timeline: it names the joined one now
       const from = keyOf(j.from), into = keyOf(j.into);
       hs.inflight = hs.inflight.map(([did, key, i]) => (key === from ? [did, into, i + j.shift] : [did, key, i]));
-      for (const list of [snap.wanted, snap.recentInfo]) for (const e of list) if (e[1].key === from) e[1].key = into;
+      const ref = parseKey(into)!;
+      const rename = (q: QpRow): QpRow => (messageKey(q.ref.host, q.ref.first, q.ref.msg, q.ref.dup) === from ? { ...q, ref } : q);
+      recent = recent.map(rename);
+      wanted = wanted.map(rename);
     }
     for (const t of r.changed) w.timeline(t);
     for (const o of r.usedOrphans) store.dropOrphan(o);
@@ -80,11 +86,13 @@ export function stitchSegment(store: IngestStore, w: StoreWriter, segment: numbe
     for (const e of r.stillRunning) if (!running.has(e[0])) hs.inflight.push([e[0], e[1], e[2]]);
     // a bounce or forward still waiting for its copy waits on in the present
     const linked = new Set(r.links.map((l) => l.from));
-    const waiting = new Set(snap.wanted.map(([k]) => k));
+    const waiting = new Set(wanted.map((q) => q.qp));
     for (const x of b.wanted) {
-      const k = `${b.host}|${x.qp}`;
-      if (!linked.has(x.key) && !waiting.has(k)) (snap.wanted as Array<[string, { key: string; at: number; kind?: 'bounce' | 'forward' }]>).push([k, { key: x.key, at: x.at, kind: x.kind }]);
+      const ref = parseKey(x.key);
+      if (ref !== undefined && !linked.has(x.key) && !waiting.has(x.qp)) wanted.push({ qp: x.qp, at: x.at, ref, kind: x.kind });
     }
+    hs.recentInfo = encodeQp(recent, base);
+    hs.wanted = encodeQp(wanted, base);
   }
   w.putState('correlator', snap);
   // sessions still open at the seam and their later part, by pid

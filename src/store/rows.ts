@@ -3,7 +3,6 @@
 // channel/result/outcome as small integers, addresses and reports by id. The writer, the
 // ingest's read-back (open.ts, stitch.ts) and the queries all go through here.
 
-import { msgId, type MsgId } from '../../parsers/ids.js';
 import { messageKey, recipientsOf, type Channel, type Delivery, type DeliveryResult, type Outcome, type Recipient, type Timeline } from '../correlate/timeline.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
@@ -27,16 +26,7 @@ export const outcomeSql = (d: string): string => sqlCase(`${d}.outcome`, OUTCOME
 export const keySql = (m: string): string =>
   `${m}.host || ':' || ${m}.first_us || ':' || printf('%u', ${m}.msg) || CASE WHEN ${m}.dup > 0 THEN '#' || ${m}.dup ELSE '' END`;
 
-export interface KeyParts { readonly host: string; readonly first: number; readonly msg: MsgId; readonly dup: number }
-
-/** A public id back into its parts (the host may hold colons: the last two fields are numbers). */
-export function parseKey(key: string): KeyParts | undefined {
-  const m = /^(.*):(-?\d+):(\d+)(?:#(\d+))?$/.exec(key);
-  if (m === null) return undefined;
-  const first = Number(m[2]);
-  if (!Number.isSafeInteger(first)) return undefined;
-  return { host: m[1]!, first, msg: msgId(m[3]!), dup: m[4] === undefined ? 0 : Number(m[4]) };
-}
+export { parseKey, type KeyParts } from '../correlate/timeline.js';
 
 /** Message rows with their id exact (as text: a double would round ids beyond 2^53). Alias m. */
 export const MESSAGE_SELECT = `SELECT m.id, m.host, CAST(m.msg AS TEXT) AS msg_text, m.first_us, m.dup, m.queued_d, m.info_d,

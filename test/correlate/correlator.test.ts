@@ -194,6 +194,44 @@ describe('correlator', () => {
     expect(links(c, 'vm', bounceOf('vm', 403, 3))).toEqual([{ kind: 'bounce', from: `vm:${T0}:400`, to: `vm:${T0 + 3_000_000}:403`, qp: 9001 }]);
   });
 
+  it('a forward whose copy was queued before a restart of qtrace links after it (a 64-bit id, a host with : and |)', () => {
+    const host = 'mx:1|b';
+    const a = new Correlator();
+    // the copy's info comes first (it races the forward's delivery line); its id is beyond 2^53
+    feed(a, `
+      0.00 new msg 18446744073709551557
+      0.01 info msg 18446744073709551557: bytes 99 from <> qp 70 uid 1008
+      0.02 new msg 2
+      0.03 info msg 2: bytes 99 from <s@x> qp 60 uid 1007
+      0.04 starting delivery 2: msg 2 to local tammy-fwd@mx.example.test`, host);
+    const snap = JSON.parse(JSON.stringify(a.snapshot()));
+    expect(snap.version).toBe(4);
+    // the open timelines come back from the store; the qp map names the copy by its key's parts
+    const b = Correlator.restore(snap, a.openTimelines());
+    b.push(T0 + 100_000, host, parseSendText('delivery 2: success: did_0+1+0/qp_70/')!);
+    const links = b.drain(true).links.map(({ kind, from, to, qp }) => ({ kind, from, to, qp }));
+    expect(links).toEqual([{ kind: 'forward', from: `${host}:${T0 + 20_000}:2`, to: `${host}:${T0}:18446744073709551557`, qp: 70 }]);
+  });
+
+  it('a version 3 snapshot (an earlier qtrace\'s, its qp maps as host|qp pairs) restores what it waited for', () => {
+    const v3 = {
+      version: 3,
+      hosts: [{ host: 'vm', run: 2, lastDid: 7, inflight: [], last: T0 + 500_000, keysAt: T0 + 500_000, keys: [] }],
+      recentInfo: [[`vm|70`, { key: `vm:${T0 + 100_000}:3`, at: T0 + 100_000 }]],
+      wanted: [[`vm|9001`, { key: `vm:${T0}:400#2`, at: T0 + 400_000, kind: 'bounce' }]],
+    };
+    const c = Correlator.restore(JSON.parse(JSON.stringify(v3)), []);
+    expect(c.snapshot().hosts[0]).toMatchObject({ run: 2, lastDid: 7 });
+    c.push(T0 + 1_000_000, 'vm', parseSendText('new msg 401')!);
+    c.push(T0 + 1_100_000, 'vm', parseSendText('info msg 401: bytes 900 from <> qp 9001 uid 1001')!);
+    c.push(T0 + 1_200_000, 'vm', parseSendText('new msg 5')!);
+    c.push(T0 + 1_300_000, 'vm', parseSendText('starting delivery 8: msg 5 to local fwd@mx.example.test')!);
+    c.push(T0 + 1_400_000, 'vm', parseSendText('delivery 8: success: did_0+1+0/qp_70/')!);
+    expect(c.drain(true).links.map(({ kind, from, to, qp }) => ({ kind, from, to, qp }))).toEqual([
+      { kind: 'bounce', from: `vm:${T0}:400#2`, to: `vm:${T0 + 1_000_000}:401`, qp: 9001 },
+      { kind: 'forward', from: `vm:${T0 + 1_200_000}:5`, to: `vm:${T0 + 100_000}:3`, qp: 70 }]);
+  });
+
   it('ids opened twice in one stamp get #2, #3, and a restore in the middle of that stamp counts on', () => {
     const a = new Correlator();
     const first = feed(a, `
