@@ -127,14 +127,26 @@ export function messageValues(out: RowSink, id: number, t: Timeline, dup: number
   out.at = i;
 }
 
-/** The UPDATE of a stored message row's changing columns (and first_us), by row id. */
-export const UPDATE_MESSAGE = `UPDATE messages SET queued_d = ?, info_d = ?, ended_d = ?, partial = ?, lost = ?, bytes = ?,
-  sender_id = ?, qp = ?, uid = ?, bounce_qp = ?, triple_bounce = ?, segment = ?, first_us = ? WHERE id = ?`;
+/**
+ * The UPDATE of a stored message row's changing columns, by row id; first_us only when it moved
+ * (a seam's join): SQLite rewrites the entries of every index on a column the SET names.
+ */
+const UPDATE_SET = `queued_d = ?, info_d = ?, ended_d = ?, partial = ?, lost = ?, bytes = ?, sender_id = ?, qp = ?, uid = ?,
+  bounce_qp = ?, triple_bounce = ?, segment = ?`;
+export const UPDATE_MESSAGE = `UPDATE messages SET ${UPDATE_SET} WHERE id = ?`;
+export const UPDATE_MESSAGE_MOVED = `UPDATE messages SET ${UPDATE_SET}, first_us = ? WHERE id = ?`;
 
-export function updateMessage(stmt: Statement, id: number, t: Timeline, segment: number, ix: Interner): void {
+/** `stmt` is UPDATE_MESSAGE, or UPDATE_MESSAGE_MOVED when the message's first_us moved. */
+export function updateMessage(stmt: Statement, id: number, t: Timeline, segment: number, ix: Interner, moved: boolean): void {
   const f = t.firstSeen;
-  stmt.run(minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost), t.bytes,
-    t.from === null ? null : ix.address(t.from), t.qp, t.uid, t.bounceQp, b(t.tripleBounce), segment, f, id);
+  const from = t.from === null ? null : ix.address(t.from);
+  if (moved) {
+    stmt.run(minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost), t.bytes, from, t.qp, t.uid,
+      t.bounceQp, b(t.tripleBounce), segment, f, id);
+  } else {
+    stmt.run(minus(t.queued, f), minus(t.info, f), minus(t.ended, f), b(t.partial), b(t.lost), t.bytes, from, t.qp, t.uid,
+      t.bounceQp, b(t.tripleBounce), segment, id);
+  }
 }
 
 // What was written of a row, as a 53-bit hash of its fields (two 32-bit FNV-1a lanes): the writer

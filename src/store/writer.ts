@@ -10,7 +10,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { idToSql } from './ids.js';
 import { DELIVERY_COLUMNS, deliverySig, deliveryValues, type Interner, MESSAGE_COLUMNS, messageSig, messageValues,
-  parseKey, UPDATE_MESSAGE, updateMessage } from './rows.js';
+  parseKey, UPDATE_MESSAGE, UPDATE_MESSAGE_MOVED, updateMessage } from './rows.js';
 import { RowBuffer } from './row-buffer.js';
 import { toBytes } from '../text/escape.js';
 
@@ -62,6 +62,7 @@ export class StoreWriter implements Interner {
   readonly #maxId;
   #nextId: number | undefined;
   readonly #updMsg;
+  readonly #updMsgMoved;
   readonly #dupTaken;
   readonly #idByKey;
   readonly #putDelivery;
@@ -109,6 +110,7 @@ export class StoreWriter implements Interner {
     this.#newDeliveries = new RowBuffer(db, `INSERT INTO deliveries (${DELIVERY_COLUMNS})`, DELIVERY_COLUMNS.split(',').length);
     this.#maxId = db.prepare('SELECT max(id) FROM messages').pluck();
     this.#updMsg = db.prepare(UPDATE_MESSAGE);
+    this.#updMsgMoved = db.prepare(UPDATE_MESSAGE_MOVED);
     this.#dupTaken = db.prepare('SELECT 1 FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
     this.#newest = (db.prepare('SELECT max(first_us) FROM messages').pluck().get() as number | null) ?? -Infinity;
     this.#idByKey = db.prepare('SELECT id FROM messages WHERE first_us = ? AND msg = ? AND host = ? AND dup = ?').pluck();
@@ -246,7 +248,7 @@ export class StoreWriter implements Interner {
     const moved = s.first !== t.firstSeen; // times are stored after first_us: all rows change
     const sig = messageSig(t, this.#segment);
     if (moved || sig !== s.msg) {
-      updateMessage(this.#updMsg, s.id, t, this.#segment, this);
+      updateMessage(moved ? this.#updMsgMoved : this.#updMsg, s.id, t, this.#segment, this, moved);
       s.msg = sig;
       s.first = t.firstSeen;
     }
